@@ -1,0 +1,107 @@
+package cognito
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Every error this package returns wraps exactly one of these sentinels (an
+// *OAuthError for a 429 or 5xx answer matches ErrEndpointUnavailable as well as
+// the sentinel of its code), so callers branch with errors.Is.
+var (
+	// ErrInvalidConfig: a Config field is missing or malformed.
+	ErrInvalidConfig = errors.New("cognito: invalid config")
+
+	// ErrMalformedToken: the token is not a compact JWS with JSON header and
+	// claims of the expected types, or a required claim is missing.
+	ErrMalformedToken = errors.New("cognito: malformed token")
+	// ErrInvalidSignature: the signature does not verify with the key named by kid.
+	ErrInvalidSignature = errors.New("cognito: invalid token signature")
+	// ErrUnsupportedAlgorithm: the header's alg is not RS256, or differs from
+	// the alg of the key it names.
+	ErrUnsupportedAlgorithm = errors.New("cognito: unsupported signing algorithm")
+	// ErrUnknownKey: the token has no kid, or its kid is not in the user pool's JWKS.
+	ErrUnknownKey = errors.New("cognito: unknown signing key")
+	// ErrTokenExpired: the exp claim is not after the verifier's clock (minus leeway).
+	ErrTokenExpired = errors.New("cognito: token expired")
+	// ErrTokenNotYetValid: nbf is in the future, or iat is further in the future
+	// than the leeway and clock-skew allowance permit.
+	ErrTokenNotYetValid = errors.New("cognito: token not yet valid")
+	// ErrInvalidIssuer: iss is not the user pool's issuer.
+	ErrInvalidIssuer = errors.New("cognito: invalid issuer")
+	// ErrInvalidAudience: an ID token's aud, or an access token's client_id, is
+	// not the configured ClientID.
+	ErrInvalidAudience = errors.New("cognito: invalid audience")
+	// ErrInvalidTokenUse: token_use is not "id" (VerifyIDToken) or "access"
+	// (VerifyAccessToken).
+	ErrInvalidTokenUse = errors.New("cognito: invalid token_use")
+	// ErrJWKSUnavailable: the user pool's keys could not be fetched and none are cached.
+	ErrJWKSUnavailable = errors.New("cognito: JWKS unavailable")
+
+	// ErrInvalidGrant: the code or refresh token is invalid, expired, revoked or
+	// already used. For a refresh this means the user must sign in again.
+	ErrInvalidGrant = errors.New("cognito: invalid_grant")
+	// ErrInvalidClient: the client ID or secret was refused.
+	ErrInvalidClient = errors.New("cognito: invalid_client")
+	// ErrInvalidRequest: the endpoint refused the request as malformed.
+	ErrInvalidRequest = errors.New("cognito: invalid_request")
+	// ErrUnauthorizedClient: the app client may not use this grant or flow.
+	ErrUnauthorizedClient = errors.New("cognito: unauthorized_client")
+	// ErrUnsupportedGrantType: the endpoint does not support the grant type.
+	ErrUnsupportedGrantType = errors.New("cognito: unsupported_grant_type")
+	// ErrInvalidToken: the userInfo endpoint refused the access token.
+	ErrInvalidToken = errors.New("cognito: invalid_token")
+	// ErrEndpointUnavailable: a transport failure, timeout, 429 or 5xx; worth
+	// retrying later, and no reason to send the user back to sign in.
+	ErrEndpointUnavailable = errors.New("cognito: endpoint unavailable")
+)
+
+var oauthErrorCodes = map[string]error{
+	"invalid_grant":          ErrInvalidGrant,
+	"invalid_client":         ErrInvalidClient,
+	"invalid_request":        ErrInvalidRequest,
+	"unauthorized_client":    ErrUnauthorizedClient,
+	"unsupported_grant_type": ErrUnsupportedGrantType,
+	"invalid_token":          ErrInvalidToken,
+}
+
+// OAuthError is an error answer from one of the user pool's OAuth 2.0
+// endpoints (RFC 6749 section 5.2). errors.Is matches it against the sentinel of
+// its Code (ErrInvalidGrant for "invalid_grant", ...) and, for a 429 or 5xx
+// status, against ErrEndpointUnavailable.
+type OAuthError struct {
+	Endpoint    string // "token", "revoke" or "userInfo"
+	StatusCode  int    // the HTTP status
+	Code        string // the "error" member; empty when the body was not an OAuth error
+	Description string // the "error_description" member, with any credential the request carried removed
+}
+
+// Error says which endpoint refused, with what status and code. It never
+// contains the code, tokens or secret that were sent.
+func (e *OAuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cognito: %s endpoint answered %d", e.Endpoint, e.StatusCode)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, ": %s", e.Description)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's code, or
+// ErrEndpointUnavailable for a status worth retrying.
+func (e *OAuthError) Is(target error) bool {
+	if target == ErrEndpointUnavailable {
+		return retryableStatus(e.StatusCode)
+	}
+	s, ok := oauthErrorCodes[e.Code]
+	return ok && s == target
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500
+}

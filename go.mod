@@ -1,0 +1,3 @@
+module github.com/cognitokit/cognito
+
+go 1.25
