@@ -3,7 +3,8 @@ package bench
 import (
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
+	_ "crypto/sha256" // registers crypto.SHA256
+	_ "crypto/sha512" // registers crypto.SHA384 for the wrong-alg case
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -199,6 +200,11 @@ func jwksFor(pub *rsa.PublicKey) ([]byte, error) {
 // mint signs claims with the fixture key under header (nil: Cognito's
 // {"kid","alg":"RS256"}).
 func (f *fixture) mint(header, claims any) (string, error) {
+	return f.mintWith(crypto.SHA256, header, claims)
+}
+
+// mintWith is mint with RSASSA-PKCS1-v1_5 over hash, whatever header says.
+func (f *fixture) mintWith(hash crypto.Hash, header, claims any) (string, error) {
 	if header == nil {
 		header = struct {
 			Kid string `json:"kid"`
@@ -215,8 +221,9 @@ func (f *fixture) mint(header, claims any) (string, error) {
 	}
 	b64 := base64.RawURLEncoding.EncodeToString
 	input := b64(h) + "." + b64(c)
-	digest := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(nil, f.key, crypto.SHA256, digest[:])
+	digest := hash.New()
+	digest.Write([]byte(input))
+	sig, err := rsa.SignPKCS1v15(nil, f.key, hash, digest.Sum(nil))
 	if err != nil {
 		return "", err
 	}
