@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognitokit/cognito"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -33,6 +34,12 @@ type contender struct {
 // because every ratio is taken to it.
 var contenders = []contender{
 	{name: "floor", kind: "id", setup: newFloor},
+	{name: "cognito-id", kind: "id", setup: newCognito("id", cognito.WithTokenCacheSize(0))},
+	{name: "cognito-access", kind: "access", setup: newCognito("access", cognito.WithTokenCacheSize(0))},
+	{name: "cognito-id-repeated", kind: "id", repeated: true, setup: newCognito("id")},
+	// Every verify misses a small cache and evicts: the cache's cost when
+	// tokens are rarely seen twice.
+	{name: "cognito-id-cachemiss", kind: "id", setup: newCognito("id", cognito.WithTokenCacheSize(distinctTokens/4))},
 	{name: "go-oidc", kind: "id", setup: newGoOIDC},
 	{name: "golang-jwt", kind: "id", setup: newGolangJWT},
 	{name: "jwx", kind: "id", setup: newJWX},
@@ -78,6 +85,33 @@ func newFloor(_ testing.TB, f *fixture) (verifyFunc, error) {
 		digest := sha256.Sum256([]byte(raw[:dot]))
 		return rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig)
 	}, nil
+}
+
+// newCognito is this library's VerifyIDToken or VerifyAccessToken (by kind)
+// with opts, its JWKS served on loopback and the clock fixed. Its checks are
+// the core's, all of them.
+func newCognito(kind string, opts ...cognito.Option) func(testing.TB, *fixture) (verifyFunc, error) {
+	return func(tb testing.TB, f *fixture) (verifyFunc, error) {
+		srv := f.jwksServer(tb)
+		v, err := cognito.NewVerifier(cognito.Config{
+			UserPoolID: poolID,
+			ClientID:   clientID,
+			JWKSURL:    srv.URL + "/.well-known/jwks.json",
+		}, append([]cognito.Option{cognito.WithHTTPClient(srv.Client()), cognito.WithClock(now)}, opts...)...)
+		if err != nil {
+			return nil, err
+		}
+		if kind == "access" {
+			return func(ctx context.Context, raw string) error {
+				_, err := v.VerifyAccessToken(ctx, raw)
+				return err
+			}, nil
+		}
+		return func(ctx context.Context, raw string) error {
+			_, err := v.VerifyIDToken(ctx, raw)
+			return err
+		}, nil
+	}
 }
 
 // newGoOIDC is go-oidc's IDTokenVerifier over a static key set (it ignores

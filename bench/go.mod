@@ -1,10 +1,11 @@
 module github.com/cognitokit/cognito/bench
 
-go 1.25.0
+go 1.26.0
 
 replace github.com/cognitokit/cognito => ../
 
 require (
+	github.com/cognitokit/cognito v0.0.0-00010101000000-000000000000
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v3 v3.4.0
@@ -25,5 +26,6 @@ require (
 	github.com/valyala/fastjson v1.6.10 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
