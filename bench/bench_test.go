@@ -55,12 +55,17 @@ func BenchmarkVerifyParallel(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
-				// Spread the goroutines' starting points evenly over the
-				// tokens, so that no goroutine soon verifies a token another
-				// just did (which a small cache could remember).
-				i := int(goroutines.Add(1)) * len(tokens) / runtime.GOMAXPROCS(0)
+				// Each goroutine cycles through its own slice of the tokens,
+				// so none verifies a token another just did (which a small
+				// cache could remember), however the scheduler runs them.
+				mine := tokens
+				g, procs := int(goroutines.Add(1))-1, runtime.GOMAXPROCS(0)
+				if n := len(tokens) / procs; n > 0 && g < procs {
+					mine = tokens[g*n : (g+1)*n]
+				}
+				i := 0
 				for pb.Next() {
-					if err := verify(ctx, tokens[i%len(tokens)]); err != nil {
+					if err := verify(ctx, mine[i%len(mine)]); err != nil {
 						b.Errorf("%s: verify: %v", c.name, err) // Fatal is for the benchmark's own goroutine
 						return
 					}
