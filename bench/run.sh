@@ -42,6 +42,7 @@ if [[ -n $cpus ]]; then
 	args+=(-test.cpu "$cpus")
 fi
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 : >"$raw"
 for ((i = 1; i <= count; i++)); do
 	echo "round $i/$count" >&2
@@ -50,6 +51,7 @@ done
 
 cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 gomaxprocs=${GOMAXPROCS:-"not set (Go's default)"}
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 cat <<EOF
 ## Verify benchmarks
 
@@ -57,7 +59,10 @@ cat <<EOF
 - $(go version)
 - CPU: ${cpu_model:-unknown}, $(nproc) cores available, GOMAXPROCS $gomaxprocs
 - $count rounds of: go test -run '^\$' -bench '$bench' -benchmem -count 1 -benchtime $benchtime${cpus:+ -cpu $cpus}
-- ns/op is the median of the rounds, spread is (max - min) / median; × floor is
-  against the floor of the same table; speed-up is serial ns/op ÷ parallel ns/op.
+- load average before: $load_before; after: $load_after (anything near the core
+  count means other work shared the CPUs and the numbers are noisier)
+- ns/op is the median of the rounds, best the fastest, spread (max - min) / median;
+  × floor divides by the floor of the same table (median by median, best by best);
+  speed-up is serial ns/op ÷ parallel ns/op (medians).
 EOF
 "$bin/benchtable" "$raw"

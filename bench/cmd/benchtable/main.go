@@ -1,7 +1,9 @@
 // Command benchtable turns the output of `go test -bench -benchmem` (stdin, or
 // the files named) into markdown tables: per benchmark group and GOMAXPROCS,
-// each contender's median ns/op, its spread over the runs, B/op, allocs/op
-// and its ratio to the "floor" contender of the same group. A group named
+// each contender's median and best ns/op, their spread over the runs, B/op,
+// allocs/op, and both ratios to the "floor" contender of the same group (on a
+// busy machine, noise only ever adds time, so the best runs are the steadier
+// comparison). A group named
 // <G>Parallel also gets the speed-up over <G> (serial ns/op ÷ parallel ns/op)
 // and, when run with -cpu 1,N, the scaling from one to N procs.
 package main
@@ -66,6 +68,16 @@ func (t *table) read(r io.Reader) error {
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
+		got := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				got[f[i+1]] = v
+			}
+		}
+		ns, ok := got["ns/op"]
+		if !ok {
+			continue
+		}
 		k := parseName(f[0])
 		s := t.runs[k]
 		if s == nil {
@@ -73,19 +85,12 @@ func (t *table) read(r io.Reader) error {
 			t.runs[k] = s
 			t.order = append(t.order, k)
 		}
-		for i := 2; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				continue
-			}
-			switch f[i+1] {
-			case "ns/op":
-				s.ns = append(s.ns, v)
-			case "B/op":
-				s.bytes = append(s.bytes, v)
-			case "allocs/op":
-				s.allocs = append(s.allocs, v)
-			}
+		s.ns = append(s.ns, ns)
+		if v, ok := got["B/op"]; ok {
+			s.bytes = append(s.bytes, v)
+		}
+		if v, ok := got["allocs/op"]; ok {
+			s.allocs = append(s.allocs, v)
 		}
 	}
 	return sc.Err()
@@ -123,14 +128,14 @@ func (t *table) print(w io.Writer) {
 			title = sec.group + " (b.RunParallel)"
 		}
 		fmt.Fprintf(w, "\n### %s, GOMAXPROCS=%d\n\n", title, sec.procs)
-		fmt.Fprint(w, "| contender | ns/op | spread | B/op | allocs/op | × floor |")
+		fmt.Fprint(w, "| contender | ns/op | best | spread | B/op | allocs/op | × floor | × floor, best |")
 		if parallel {
 			fmt.Fprint(w, " speed-up |")
 		}
 		if scaling {
 			fmt.Fprint(w, " vs 1 proc |")
 		}
-		fmt.Fprint(w, "\n|---|--:|--:|--:|--:|--:|")
+		fmt.Fprint(w, "\n|---|--:|--:|--:|--:|--:|--:|--:|")
 		if parallel {
 			fmt.Fprint(w, "--:|")
 		}
@@ -145,9 +150,9 @@ func (t *table) print(w io.Writer) {
 				continue
 			}
 			s := t.runs[k]
-			ns := median(s.ns)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |", k.name, num(ns), spread(s.ns),
-				num(median(s.bytes)), num(median(s.allocs)), ratio(ns, floor))
+			ns, best := median(s.ns), slices.Min(s.ns)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |", k.name, num(ns), num(best), spread(s.ns),
+				num(median(s.bytes)), num(median(s.allocs)), ratio(ns, floor, median), ratio(best, floor, slices.Min))
 			if parallel {
 				fmt.Fprintf(w, " %s |", speedup(t.runs[key{serial, k.name, k.procs}], ns))
 			}
@@ -198,11 +203,12 @@ func num(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func ratio(ns float64, floor *samples) string {
-	if floor == nil || ns < 0 {
+// ratio is ns over the floor's ns/op summarised as ns was (median or best).
+func ratio(ns float64, floor *samples, summary func([]float64) float64) string {
+	if floor == nil || len(floor.ns) == 0 {
 		return "–"
 	}
-	r := ns / median(floor.ns)
+	r := ns / summary(floor.ns)
 	if r < 0.1 {
 		return fmt.Sprintf("%.3f", r)
 	}
