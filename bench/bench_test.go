@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // prepare sets c up and verifies its first token once, so that lazy work
@@ -31,13 +32,17 @@ func BenchmarkVerify(b *testing.B) {
 			verify, tokens := prepare(b, f, c)
 			ctx := context.Background()
 			b.ReportAllocs()
-			i := 0
+			i, cpu := 0, time.Duration(0)
 			for b.Loop() {
+				if i == 0 {
+					cpu = cpuTime(b) // b.Loop has just started the timer
+				}
 				if err := verify(ctx, tokens[i%len(tokens)]); err != nil {
 					b.Fatalf("%s: verify: %v", c.name, err)
 				}
 				i++
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -53,6 +58,7 @@ func BenchmarkVerifyParallel(b *testing.B) {
 			ctx := context.Background()
 			var goroutines atomic.Uint32
 			b.ReportAllocs()
+			cpu := cpuTime(b)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				// Each goroutine cycles through its own slice of the tokens,
@@ -72,6 +78,7 @@ func BenchmarkVerifyParallel(b *testing.B) {
 					i++
 				}
 			})
+			reportCPU(b, cpu)
 		})
 	}
 }

@@ -61,8 +61,10 @@ cat <<EOF
 - $count rounds of: go test -run '^\$' -bench '$bench' -benchmem -count 1 -benchtime $benchtime${cpus:+ -cpu $cpus}
 - load average before: $load_before; after: $load_after (anything near the core
   count means other work shared the CPUs and the numbers are noisier)
-- ns/op is the median of the rounds, best the fastest, spread (max - min) / median;
-  × floor divides by the floor of the same table (median by median, best by best);
+- ns/op is the median of the rounds, best the fastest, spread (max - min) / median,
+  cpu-ns/op the process CPU time per op (median);
+  × floor divides by the floor of the same table (median by median, best by best,
+  cpu by cpu);
   speed-up is serial ns/op ÷ parallel ns/op (medians).
 EOF
 "$bin/benchtable" "$raw"

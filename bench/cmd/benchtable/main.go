@@ -1,9 +1,9 @@
 // Command benchtable turns the output of `go test -bench -benchmem` (stdin, or
 // the files named) into markdown tables: per benchmark group and GOMAXPROCS,
-// each contender's median and best ns/op, their spread over the runs, B/op,
-// allocs/op, and both ratios to the "floor" contender of the same group (on a
-// busy machine, noise only ever adds time, so the best runs are the steadier
-// comparison). A group named
+// each contender's median and best ns/op, their spread over the runs, the
+// cpu-ns/op metric when reported, B/op, allocs/op, and its ratios to the
+// "floor" contender of the same group (on a busy machine, noise only ever adds
+// time, so the best runs and the CPU time are the steadier comparisons). A group named
 // <G>Parallel also gets the speed-up over <G> (serial ns/op ÷ parallel ns/op)
 // and, when run with -cpu 1,N, the scaling from one to N procs.
 package main
@@ -23,7 +23,7 @@ type key struct {
 	procs       int
 }
 
-type samples struct{ ns, bytes, allocs []float64 }
+type samples struct{ ns, cpu, bytes, allocs []float64 }
 
 type table struct {
 	order []key // first-seen order
@@ -89,6 +89,9 @@ func (t *table) read(r io.Reader) error {
 		if v, ok := got["B/op"]; ok {
 			s.bytes = append(s.bytes, v)
 		}
+		if v, ok := got["cpu-ns/op"]; ok {
+			s.cpu = append(s.cpu, v)
+		}
 		if v, ok := got["allocs/op"]; ok {
 			s.allocs = append(s.allocs, v)
 		}
@@ -109,6 +112,12 @@ func parseName(full string) key {
 	return k
 }
 
+// column is one column of a table: its header and its cell for a contender.
+type column struct {
+	header string
+	cell   func(k key, s *samples) string
+}
+
 func (t *table) print(w io.Writer) {
 	type section struct {
 		group string
@@ -122,46 +131,75 @@ func (t *table) print(w io.Writer) {
 	}
 	for _, sec := range sections {
 		serial, parallel := strings.CutSuffix(sec.group, "Parallel")
-		scaling := parallel && sec.procs > 1 && t.has(key{sec.group, "", 1})
+		floor := t.runs[key{sec.group, "floor", sec.procs}]
+		cols := []column{
+			{"contender", func(k key, _ *samples) string { return k.name }},
+			{"ns/op", func(_ key, s *samples) string { return num(median(s.ns)) }},
+			{"best", func(_ key, s *samples) string { return num(slices.Min(s.ns)) }},
+			{"spread", func(_ key, s *samples) string { return spread(s.ns) }},
+		}
+		if t.hasCPU(sec.group) {
+			cols = append(cols, column{"cpu-ns/op", func(_ key, s *samples) string { return num(median(s.cpu)) }})
+		}
+		cols = append(cols,
+			column{"B/op", func(_ key, s *samples) string { return num(median(s.bytes)) }},
+			column{"allocs/op", func(_ key, s *samples) string { return num(median(s.allocs)) }},
+			column{"× floor", func(_ key, s *samples) string { return ratio(s.ns, floor, median) }},
+			column{"× floor, best", func(_ key, s *samples) string { return ratio(s.ns, floor, slices.Min) }},
+		)
+		if t.hasCPU(sec.group) {
+			cols = append(cols, column{"× floor, cpu", func(_ key, s *samples) string {
+				if floor == nil {
+					return "–"
+				}
+				return ratio(s.cpu, &samples{ns: floor.cpu}, median)
+			}})
+		}
+		if parallel {
+			cols = append(cols, column{"speed-up", func(k key, s *samples) string {
+				return speedup(t.runs[key{serial, k.name, k.procs}], s)
+			}})
+		}
+		if parallel && sec.procs > 1 && t.has(key{sec.group, "", 1}) {
+			cols = append(cols, column{"vs 1 proc", func(k key, s *samples) string {
+				return speedup(t.runs[key{k.group, k.name, 1}], s)
+			}})
+		}
+
 		title := sec.group + " (serial)"
 		if parallel {
 			title = sec.group + " (b.RunParallel)"
 		}
 		fmt.Fprintf(w, "\n### %s, GOMAXPROCS=%d\n\n", title, sec.procs)
-		fmt.Fprint(w, "| contender | ns/op | best | spread | B/op | allocs/op | × floor | × floor, best |")
-		if parallel {
-			fmt.Fprint(w, " speed-up |")
+		row := func(cell func(column) string) {
+			for _, c := range cols {
+				fmt.Fprintf(w, "| %s ", cell(c))
+			}
+			fmt.Fprintln(w, "|")
 		}
-		if scaling {
-			fmt.Fprint(w, " vs 1 proc |")
-		}
-		fmt.Fprint(w, "\n|---|--:|--:|--:|--:|--:|--:|--:|")
-		if parallel {
-			fmt.Fprint(w, "--:|")
-		}
-		if scaling {
-			fmt.Fprint(w, "--:|")
-		}
-		fmt.Fprintln(w)
-
-		floor := t.runs[key{sec.group, "floor", sec.procs}]
+		row(func(c column) string { return c.header })
+		row(func(c column) string {
+			if c.header == "contender" {
+				return "---"
+			}
+			return "--:"
+		})
 		for _, k := range t.order {
-			if k.group != sec.group || k.procs != sec.procs {
-				continue
+			if k.group == sec.group && k.procs == sec.procs {
+				row(func(c column) string { return c.cell(k, t.runs[k]) })
 			}
-			s := t.runs[k]
-			ns, best := median(s.ns), slices.Min(s.ns)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |", k.name, num(ns), num(best), spread(s.ns),
-				num(median(s.bytes)), num(median(s.allocs)), ratio(ns, floor, median), ratio(best, floor, slices.Min))
-			if parallel {
-				fmt.Fprintf(w, " %s |", speedup(t.runs[key{serial, k.name, k.procs}], ns))
-			}
-			if scaling {
-				fmt.Fprintf(w, " %s |", speedup(t.runs[key{k.group, k.name, 1}], ns))
-			}
-			fmt.Fprintln(w)
 		}
 	}
+}
+
+// hasCPU reports whether the group's results carry cpu-ns/op.
+func (t *table) hasCPU(group string) bool {
+	for k, s := range t.runs {
+		if k.group == group && len(s.cpu) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // has reports whether any result is in k's group at k's procs.
@@ -203,22 +241,22 @@ func num(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-// ratio is ns over the floor's ns/op summarised as ns was (median or best).
-func ratio(ns float64, floor *samples, summary func([]float64) float64) string {
-	if floor == nil || len(floor.ns) == 0 {
+// ratio divides v by the floor's ns/op, each summarised (median or best).
+func ratio(v []float64, floor *samples, summary func([]float64) float64) string {
+	if floor == nil || len(floor.ns) == 0 || len(v) == 0 {
 		return "–"
 	}
-	r := ns / summary(floor.ns)
+	r := summary(v) / summary(floor.ns)
 	if r < 0.1 {
 		return fmt.Sprintf("%.3f", r)
 	}
 	return fmt.Sprintf("%.2f", r)
 }
 
-// speedup is base's median ns/op ÷ ns: how much more throughput ns stands for.
-func speedup(base *samples, ns float64) string {
-	if base == nil || ns <= 0 {
+// speedup is base's median ns/op ÷ s's: how much more throughput s stands for.
+func speedup(base, s *samples) string {
+	if base == nil || len(base.ns) == 0 || len(s.ns) == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f×", median(base.ns)/ns)
+	return fmt.Sprintf("%.2f×", median(base.ns)/median(s.ns))
 }
