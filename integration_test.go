@@ -19,11 +19,14 @@
 //   - PKCE is mandatory and S256 only, on authorize and token.
 //   - /oauth2/token needs client_id in the body for both grants, even with
 //     HTTP Basic. It never checks the client secret (any or none passes) and
-//     ignores scopes and AllowedOAuthFlows. Codes are single use (consumed
-//     before the other checks), last 5 minutes, and answer invalid_grant.
+//     ignores scopes and AllowedOAuthFlows. Codes are single use, last 5
+//     minutes, and are consumed before client_id, redirect_uri and the PKCE
+//     verifier are compared (so a wrong verifier burns the code, as in
+//     Cognito); a used, expired or mismatched code answers 400 invalid_grant.
 //   - The refresh_token grant returns no new refresh token; the old one stays
-//     valid. Unknown ones answer invalid_grant. Refresh tokens are RS256 JWTs
-//     (real Cognito's are opaque).
+//     valid. A refresh token is looked up as a string among the pool's users:
+//     its exp and the client it was issued to are not checked; unknown ones
+//     answer invalid_grant. They are RS256 JWTs (Cognito's are opaque).
 //   - expires_in is always 3600, while the tokens' exp is 24h by default.
 //   - Tokens: RS256, kid "CognitoLocal", one static key for every pool and
 //     every install, served at /<pool>/.well-known/jwks.json. iss is
