@@ -1,10 +1,11 @@
 module github.com/cognitokit/cognito
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/sync v0.25.0
 )
 
 require (

@@ -1,0 +1,362 @@
+package cognito
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// The header and claims are decoded by walking the top-level members of the
+// JSON object once: every member's type is checked on the raw JSON (a string
+// exp or a numeric aud is malformed, where encoding/json or jwx would coerce
+// or ignore it), and a repeated member name is refused, since parsers disagree
+// on which copy wins.
+
+var errNotObject = errors.New("is not a JSON object")
+
+// eachMember calls fn with the name and raw value of each member of the JSON
+// object data, and fails on invalid JSON, a non-object or a repeated name.
+// Names are compared unescaped, so "\u0061ud" repeats "aud".
+func eachMember(data []byte, fn func(name, value []byte) error) error {
+	if !json.Valid(data) {
+		return errors.New("is not valid JSON")
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return errNotObject
+	}
+	var names [24][]byte
+	seen := names[:0]
+	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
+		end := skipString(data, i)
+		name := data[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			s, err := decodeString(data[i:end])
+			if err != nil {
+				return err
+			}
+			name = []byte(s)
+		}
+		for _, n := range seen {
+			if bytes.Equal(n, name) {
+				return fmt.Errorf("repeats member %q", clean(string(name), 40))
+			}
+		}
+		seen = append(seen, name)
+		i = skipSpace(data, skipSpace(data, end)+1) // past the colon
+		end = skipValue(data, i)
+		if err := fn(name, data[i:end]); err != nil {
+			return err
+		}
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return nil
+}
+
+// The skip functions assume valid JSON (eachMember checks it first) and stay
+// within bounds whatever the input.
+
+func skipSpace(d []byte, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at d[i] == '"'.
+func skipString(d []byte, i int) int {
+	for i++; i < len(d); i++ {
+		switch d[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(d)
+}
+
+// skipValue returns the index just past the value starting at d[i].
+func skipValue(d []byte, i int) int {
+	if i >= len(d) {
+		return len(d)
+	}
+	switch d[i] {
+	case '"':
+		return skipString(d, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(d); i++ {
+			switch d[i] {
+			case '"':
+				i = skipString(d, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(d)
+	}
+	for i < len(d) && d[i] != ',' && d[i] != '}' && d[i] != ']' && d[i] != ' ' &&
+		d[i] != '\t' && d[i] != '\n' && d[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+func decodeString(v []byte) (string, error) {
+	if plainString(v) {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		return "", errors.New("is not a string")
+	}
+	return s, nil
+}
+
+// plainString reports whether v is a JSON string with no escapes and only
+// ASCII, whose bytes between the quotes are its value.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// stringClaim is a claim checked to be a JSON string but not yet decoded, so
+// that comparing it with the configured issuer or client ID costs no allocation.
+type stringClaim []byte
+
+func (s stringClaim) equals(want string) bool {
+	if plainString(s) {
+		return string(s[1:len(s)-1]) == want
+	}
+	got, err := decodeString(s)
+	return err == nil && got == want
+}
+
+func (s stringClaim) String() string {
+	got, _ := decodeString(s)
+	return got
+}
+
+func checkString(v []byte) (stringClaim, error) {
+	if plainString(v) {
+		return v, nil
+	}
+	if _, err := decodeString(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// checkStrings checks that v is an array of JSON strings and returns them
+// undecoded.
+func checkStrings(v []byte, each func(stringClaim)) error {
+	if len(v) == 0 || v[0] != '[' {
+		return errors.New("is not an array of strings")
+	}
+	for i := skipSpace(v, 1); i < len(v) && v[i] != ']'; {
+		end := skipValue(v, i)
+		s, err := checkString(v[i:end])
+		if err != nil {
+			return errors.New("is not an array of strings")
+		}
+		each(s)
+		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return nil
+}
+
+func decodeStrings(v []byte) ([]string, error) {
+	var out []string
+	err := checkStrings(v, func(s stringClaim) { out = append(out, s.String()) })
+	return out, err
+}
+
+// maxNumericDate is the last second of year 9999: later dates are not dates.
+const maxNumericDate = 253402300799
+
+// decodeNumericDate reads an RFC 7519 NumericDate: a non-negative JSON number
+// of seconds, possibly fractional.
+func decodeNumericDate(v []byte) (time.Time, error) {
+	var secs int64
+	integer := len(v) > 0 && len(v) <= 12
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			integer = false
+			break
+		}
+		secs = secs*10 + int64(c-'0')
+	}
+	if integer {
+		if secs > maxNumericDate {
+			return time.Time{}, errors.New("is out of range")
+		}
+		return time.Unix(secs, 0), nil
+	}
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return time.Time{}, errors.New("is not a number")
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || f < 0 || f > maxNumericDate || math.IsNaN(f) {
+		return time.Time{}, errors.New("is out of range")
+	}
+	whole, frac := math.Modf(f)
+	return time.Unix(int64(whole), int64(frac*1e9)), nil
+}
+
+// decodeBool accepts a JSON boolean, and the strings "true" and "false" that
+// Cognito sends for some attributes of federated users.
+func decodeBool(v []byte) (bool, error) {
+	switch string(v) {
+	case "true", `"true"`:
+		return true, nil
+	case "false", `"false"`:
+		return false, nil
+	}
+	return false, errors.New("is not a boolean")
+}
+
+// header is the JOSE header of a token.
+type header struct {
+	alg, kid string
+}
+
+func parseHeader(data []byte) (header, error) {
+	var h header
+	err := eachMember(data, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "alg":
+			h.alg, err = decodeString(v)
+		case "kid":
+			h.kid, err = decodeString(v)
+		case "typ", "cty":
+			_, err = checkString(v)
+		case "crit":
+			// RFC 7515 section 4.1.11: extensions we do not implement must be refused.
+			return errors.New("names critical extensions (crit), which are not supported")
+		}
+		// jku, x5u, jwk and x5c are ignored: keys come only from the configured JWKS.
+		if err != nil {
+			return fmt.Errorf("member %s %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return h, fmt.Errorf("%w: header %w", ErrMalformedToken, err)
+	}
+	if h.alg == "" {
+		return h, fmt.Errorf("%w: header has no alg", ErrMalformedToken)
+	}
+	return h, nil
+}
+
+// claims are the registered and Cognito claims of a token, type-checked. The
+// ones only compared with configuration stay undecoded.
+type claims struct {
+	iss, tokenUse, clientID, aud stringClaim // aud: a string, or an array when audArray
+	audArray                     bool
+	sub, username                string // username or cognito:username
+	email, name, nonce, scope    string
+	groups                       []string
+	emailVerified                bool
+	exp, nbf, iat, authTime      time.Time
+	hasExp                       bool
+}
+
+// audience reports whether aud is, or contains, clientID.
+func (c *claims) audience(clientID string) bool {
+	if !c.audArray {
+		return c.aud != nil && c.aud.equals(clientID)
+	}
+	found := false
+	_ = checkStrings(c.aud, func(s stringClaim) { found = found || s.equals(clientID) })
+	return found
+}
+
+// usernameClaim is the claim that names the user in each kind of token.
+var usernameClaim = map[string]string{"id": "cognito:username", "access": "username"}
+
+func parseClaims(data []byte, use string) (claims, error) {
+	var c claims
+	userClaim := usernameClaim[use]
+	err := eachMember(data, func(name, v []byte) error {
+		var err error
+		switch n := string(name); n {
+		case "iss":
+			c.iss, err = checkString(v)
+		case "token_use":
+			c.tokenUse, err = checkString(v)
+		case "client_id":
+			c.clientID, err = checkString(v)
+		case "sub":
+			c.sub, err = decodeString(v)
+		case "username", "cognito:username":
+			var u string
+			if u, err = decodeString(v); n == userClaim {
+				c.username = u
+			}
+		case "email":
+			c.email, err = decodeString(v)
+		case "name":
+			c.name, err = decodeString(v)
+		case "nonce":
+			c.nonce, err = decodeString(v)
+		case "scope":
+			c.scope, err = decodeString(v)
+		case "jti", "origin_jti", "event_id", "at_hash":
+			_, err = checkString(v)
+		case "aud":
+			c.aud, c.audArray = v, len(v) > 0 && v[0] == '['
+			if c.audArray {
+				err = checkStrings(v, func(stringClaim) {})
+			} else {
+				_, err = checkString(v)
+			}
+		case "cognito:groups":
+			c.groups, err = decodeStrings(v)
+		case "email_verified":
+			c.emailVerified, err = decodeBool(v)
+		case "exp":
+			c.exp, err = decodeNumericDate(v)
+			c.hasExp = true
+		case "nbf":
+			c.nbf, err = decodeNumericDate(v)
+		case "iat":
+			c.iat, err = decodeNumericDate(v)
+		case "auth_time":
+			c.authTime, err = decodeNumericDate(v)
+		}
+		if err != nil {
+			return fmt.Errorf("claim %s %w", clean(string(name), 40), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
+	}
+	if !c.hasExp {
+		return c, fmt.Errorf("%w: claims have no exp", ErrMalformedToken)
+	}
+	return c, nil
+}

@@ -1,0 +1,311 @@
+package cognito
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
+)
+
+const (
+	// maxTokenBytes bounds the tokens the Verifier looks at; Cognito's are a
+	// few KiB even with many groups.
+	maxTokenBytes = 64 << 10
+	// IssuedAtAllowance is how far in the future, beyond the leeway, a token's
+	// iat may lie before the token is refused with ErrTokenNotYetValid: enough
+	// for ordinary clock skew between Cognito and this host.
+	IssuedAtAllowance = time.Minute
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// Verifier checks ID and access tokens against the pool's JWKS, fetched lazily
+// and cached. A token is accepted only when every check passes: RS256 with a
+// kid naming an RSA key of at least 2048 bits in the JWKS, a valid signature,
+// claims of the right JSON types, iss equal to the pool's issuer, the expected
+// token_use, aud (ID token) or client_id (access token) equal to the ClientID,
+// exp in the future and nbf and iat not in the future (both within the leeway).
+// It is safe for concurrent use; share one per user pool.
+type Verifier struct {
+	issuer, altIssuer string
+	clientID          string
+	now               func() time.Time
+	leeway            time.Duration
+	keys              *jwksCache
+	cache             *tokenCache // nil when off
+}
+
+// NewVerifier returns a Verifier for cfg, which must validate. It does no
+// network I/O: the JWKS is fetched on the first verify. When cfg.Issuer is
+// empty it accepts both of Cognito's issuer forms,
+// https://cognito-idp.<region>.amazonaws.com/<pool> and
+// https://issuer-cognito-idp.<region>.amazonaws.com/<pool>.
+func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := newSettings(opts)
+	v := &Verifier{
+		issuer:    cfg.issuer(),
+		altIssuer: cfg.altIssuer(),
+		clientID:  cfg.ClientID,
+		now:       s.now,
+		leeway:    s.leeway,
+		cache:     newTokenCache(s.tokenCacheSize),
+	}
+	v.keys = &jwksCache{
+		url:        cfg.jwksURL(),
+		client:     s.httpClient,
+		now:        s.now,
+		timeout:    s.jwksTimeout,
+		refresh:    s.jwksRefresh,
+		minRefetch: s.jwksMinRefetch,
+	}
+	if v.cache != nil {
+		v.keys.onChange = v.cache.retain
+	}
+	return v, nil
+}
+
+// IDToken is a verified ID token: who the user is.
+type IDToken struct {
+	Subject, Email, Username, Issuer, Audience, Nonce string
+	Name                                              string // the name attribute, when the pool shares it
+	EmailVerified                                     bool
+	Groups                                            []string // cognito:groups
+	IssuedAt, Expiry, AuthTime                        time.Time
+	claims                                            []byte
+}
+
+// Claims decodes every claim of the token into v, as encoding/json does: use
+// it for attributes without a field here, such as "custom:tenant" or
+// "phone_number".
+func (t *IDToken) Claims(v any) error { return decodeClaims(t.claims, v) }
+
+// AccessToken is a verified access token: what the bearer may do.
+type AccessToken struct {
+	Subject, ClientID, Username, Issuer string
+	Scopes, Groups                      []string
+	IssuedAt, Expiry, AuthTime          time.Time
+	claims                              []byte
+}
+
+// Claims decodes every claim of the token into v, as encoding/json does.
+func (t *AccessToken) Claims(v any) error { return decodeClaims(t.claims, v) }
+
+func decodeClaims(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: decoding claims: %w", ErrMalformedToken, jsonError(err))
+	}
+	return nil
+}
+
+// VerifyIDToken verifies raw as an ID token of the pool's app client
+// (token_use "id", aud equal to the ClientID) and returns its claims. Compare
+// Nonce with the one sent to LoginURL, when one was. ctx bounds a JWKS fetch,
+// should one be needed.
+func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, error) {
+	e, err := v.verify(ctx, raw, "id")
+	if err != nil {
+		return nil, err
+	}
+	if v.cache == nil {
+		return e.id, nil
+	}
+	t := *e.id // the cached one stays unchanged whatever the caller does with its copy
+	t.Groups = slices.Clone(t.Groups)
+	return &t, nil
+}
+
+// VerifyAccessToken verifies raw as an access token issued to the pool's app
+// client (token_use "access", client_id equal to the ClientID) and returns its
+// claims. ctx bounds a JWKS fetch, should one be needed.
+func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessToken, error) {
+	e, err := v.verify(ctx, raw, "access")
+	if err != nil {
+		return nil, err
+	}
+	if v.cache == nil {
+		return e.access, nil
+	}
+	t := *e.access
+	t.Scopes, t.Groups = slices.Clone(t.Scopes), slices.Clone(t.Groups)
+	return &t, nil
+}
+
+// verified is the result of one full verification, as the cache keeps it.
+type verified struct {
+	use           string
+	kid           string
+	key           *publicKey
+	exp, nbf, iat time.Time
+	id            *IDToken
+	access        *AccessToken
+}
+
+func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
+	if v.cache != nil {
+		if e := v.cache.get(raw); e != nil && e.use == use {
+			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
+				v.cache.remove(raw)
+				return nil, err
+			}
+			return e, nil
+		}
+	}
+	e, err := v.verifyToken(ctx, raw, use)
+	if err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(raw, e)
+	}
+	return e, nil
+}
+
+// verifyToken runs every check on raw. The signature is checked before any
+// claim is read.
+func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified, error) {
+	if len(raw) == 0 || len(raw) > maxTokenBytes {
+		return nil, fmt.Errorf("%w: token is empty or longer than %d bytes", ErrMalformedToken, maxTokenBytes)
+	}
+	dot1, dot2 := splitCompact(raw)
+	if dot2 < 0 || !isBase64URL(raw) {
+		return nil, fmt.Errorf("%w: not three base64url parts separated by dots", ErrMalformedToken)
+	}
+	hdrJSON, err := b64.DecodeString(raw[:dot1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: header is not canonical base64url", ErrMalformedToken)
+	}
+	hdr, err := parseHeader(hdrJSON)
+	if err != nil {
+		return nil, err
+	}
+	if hdr.alg != "RS256" {
+		return nil, fmt.Errorf("%w: alg %q (want RS256)", ErrUnsupportedAlgorithm, clean(hdr.alg, 32))
+	}
+	if hdr.kid == "" {
+		return nil, fmt.Errorf("%w: header has no kid", ErrUnknownKey)
+	}
+	sig, err := b64.DecodeString(raw[dot2+1:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature is not canonical base64url", ErrMalformedToken)
+	}
+	payload, err := b64.DecodeString(raw[dot1+1 : dot2])
+	if err != nil {
+		return nil, fmt.Errorf("%w: claims are not canonical base64url", ErrMalformedToken)
+	}
+	key, err := v.keys.key(ctx, hdr.kid)
+	if err != nil {
+		return nil, err
+	}
+	if key.alg != "" && key.alg != hdr.alg {
+		return nil, fmt.Errorf("%w: alg %s differs from the key's %q", ErrUnsupportedAlgorithm, hdr.alg, clean(key.alg, 32))
+	}
+	if len(sig) != key.pub.Size() {
+		return nil, fmt.Errorf("%w: signature is %d bytes, the key's are %d", ErrInvalidSignature, len(sig), key.pub.Size())
+	}
+	if err := jwsbb.VerifyRSA(key.pub, []byte(raw[:dot2]), sig, crypto.SHA256, false); err != nil {
+		return nil, fmt.Errorf("%w: the signature does not verify with kid %q", ErrInvalidSignature, clean(hdr.kid, 64))
+	}
+
+	c, err := parseClaims(payload, use)
+	if err != nil {
+		return nil, err
+	}
+	if !c.iss.equals(v.issuer) && (v.altIssuer == "" || !c.iss.equals(v.altIssuer)) {
+		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), v.issuer)
+	}
+	if !c.tokenUse.equals(use) {
+		return nil, fmt.Errorf("%w: token_use %q (want %q)", ErrInvalidTokenUse, clean(c.tokenUse.String(), 16), use)
+	}
+	if c.sub == "" {
+		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
+	}
+	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat}
+	issuer := v.issuer
+	if !c.iss.equals(issuer) {
+		issuer = v.altIssuer
+	}
+	if use == "id" {
+		if !c.audience(v.clientID) {
+			return nil, fmt.Errorf("%w: aud does not include the client ID", ErrInvalidAudience)
+		}
+		e.id = &IDToken{
+			Subject: c.sub, Email: c.email, Username: c.username, Issuer: issuer,
+			Audience: v.clientID, Nonce: c.nonce, Name: c.name, EmailVerified: c.emailVerified,
+			Groups: c.groups, IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
+		}
+	} else {
+		if !c.clientID.equals(v.clientID) {
+			return nil, fmt.Errorf("%w: client_id is not the client ID", ErrInvalidAudience)
+		}
+		e.access = &AccessToken{
+			Subject: c.sub, ClientID: v.clientID, Username: c.username, Issuer: issuer,
+			Scopes: strings.Fields(c.scope), Groups: c.groups,
+			IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
+		}
+	}
+	if err := v.checkTimes(c.exp, c.nbf, c.iat); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// checkTimes applies exp, nbf and iat to the clock, with the leeway.
+func (v *Verifier) checkTimes(exp, nbf, iat time.Time) error {
+	now := v.now()
+	if !now.Before(exp.Add(v.leeway)) {
+		return fmt.Errorf("%w: exp %s is not after %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if !nbf.IsZero() && now.Add(v.leeway).Before(nbf) {
+		return fmt.Errorf("%w: nbf %s is after %s", ErrTokenNotYetValid, nbf.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if !iat.IsZero() && iat.After(now.Add(v.leeway+IssuedAtAllowance)) {
+		return fmt.Errorf("%w: iat %s is after %s", ErrTokenNotYetValid, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// splitCompact returns the positions of the two dots of a compact JWS, or -1
+// for dot2 when raw has fewer or more than two.
+func splitCompact(raw string) (dot1, dot2 int) {
+	dot1 = strings.IndexByte(raw, '.')
+	if dot1 < 0 {
+		return -1, -1
+	}
+	d := strings.IndexByte(raw[dot1+1:], '.')
+	if d < 0 {
+		return dot1, -1
+	}
+	dot2 = dot1 + 1 + d
+	if strings.IndexByte(raw[dot2+1:], '.') >= 0 {
+		return dot1, -1
+	}
+	return dot1, dot2
+}
+
+// base64URLChars marks the bytes of the base64url alphabet and the dot.
+var base64URLChars = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_." {
+		t[c] = true
+	}
+	return t
+}()
+
+// isBase64URL refuses padding, whitespace and the standard alphabet, which
+// Go's decoder would skip or accept.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !base64URLChars[s[i]] {
+			return false
+		}
+	}
+	return true
+}
