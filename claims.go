@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,8 @@ var errNotObject = errors.New("is not a JSON object")
 
 // eachMember calls fn with the name and raw value of each member of the JSON
 // object data, and fails on invalid JSON, a non-object or a repeated name.
-func eachMember(data []byte, fn func(name string, value []byte) error) error {
+// Names are compared unescaped, so "\u0061ud" repeats "aud".
+func eachMember(data []byte, fn func(name, value []byte) error) error {
 	if !json.Valid(data) {
 		return errors.New("is not valid JSON")
 	}
@@ -27,17 +29,21 @@ func eachMember(data []byte, fn func(name string, value []byte) error) error {
 	if i >= len(data) || data[i] != '{' {
 		return errNotObject
 	}
-	var names [24]string
+	var names [24][]byte
 	seen := names[:0]
 	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
 		end := skipString(data, i)
-		name, err := decodeString(data[i:end])
-		if err != nil {
-			return err
+		name := data[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			s, err := decodeString(data[i:end])
+			if err != nil {
+				return err
+			}
+			name = []byte(s)
 		}
 		for _, n := range seen {
-			if n == name {
-				return fmt.Errorf("repeats member %q", clean(name, 40))
+			if bytes.Equal(n, name) {
+				return fmt.Errorf("repeats member %q", clean(string(name), 40))
 			}
 		}
 		seen = append(seen, name)
@@ -109,39 +115,81 @@ func skipValue(d []byte, i int) int {
 }
 
 func decodeString(v []byte) (string, error) {
-	if len(v) < 2 || v[0] != '"' {
+	if plainString(v) {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
 		return "", errors.New("is not a string")
 	}
-	body := v[1 : len(v)-1]
-	for _, c := range body {
-		if c == '\\' || c >= 0x80 {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", errors.New("is not a string")
-			}
-			return s, nil
-		}
-	}
-	return string(body), nil
+	return s, nil
 }
 
-func decodeStrings(v []byte) ([]string, error) {
-	if len(v) == 0 || v[0] != '[' {
-		return nil, errors.New("is not an array of strings")
+// plainString reports whether v is a JSON string with no escapes and only
+// ASCII, whose bytes between the quotes are its value.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
 	}
-	var out []string
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// stringClaim is a claim checked to be a JSON string but not yet decoded, so
+// that comparing it with the configured issuer or client ID costs no allocation.
+type stringClaim []byte
+
+func (s stringClaim) equals(want string) bool {
+	if plainString(s) {
+		return string(s[1:len(s)-1]) == want
+	}
+	got, err := decodeString(s)
+	return err == nil && got == want
+}
+
+func (s stringClaim) String() string {
+	got, _ := decodeString(s)
+	return got
+}
+
+func checkString(v []byte) (stringClaim, error) {
+	if plainString(v) {
+		return v, nil
+	}
+	if _, err := decodeString(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// checkStrings checks that v is an array of JSON strings and returns them
+// undecoded.
+func checkStrings(v []byte, each func(stringClaim)) error {
+	if len(v) == 0 || v[0] != '[' {
+		return errors.New("is not an array of strings")
+	}
 	for i := skipSpace(v, 1); i < len(v) && v[i] != ']'; {
 		end := skipValue(v, i)
-		s, err := decodeString(v[i:end])
+		s, err := checkString(v[i:end])
 		if err != nil {
-			return nil, errors.New("is not an array of strings")
+			return errors.New("is not an array of strings")
 		}
-		out = append(out, s)
+		each(s)
 		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
 			i = skipSpace(v, i+1)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func decodeStrings(v []byte) ([]string, error) {
+	var out []string
+	err := checkStrings(v, func(s stringClaim) { out = append(out, s.String()) })
+	return out, err
 }
 
 // maxNumericDate is the last second of year 9999: later dates are not dates.
@@ -195,15 +243,15 @@ type header struct {
 
 func parseHeader(data []byte) (header, error) {
 	var h header
-	err := eachMember(data, func(name string, v []byte) error {
+	err := eachMember(data, func(name, v []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "alg":
 			h.alg, err = decodeString(v)
 		case "kid":
 			h.kid, err = decodeString(v)
 		case "typ", "cty":
-			_, err = decodeString(v)
+			_, err = checkString(v)
 		case "crit":
 			// RFC 7515 section 4.1.11: extensions we do not implement must be refused.
 			return errors.New("names critical extensions (crit), which are not supported")
@@ -223,34 +271,51 @@ func parseHeader(data []byte) (header, error) {
 	return h, nil
 }
 
-// claims are the registered and Cognito claims of a token, type-checked.
+// claims are the registered and Cognito claims of a token, type-checked. The
+// ones only compared with configuration stay undecoded.
 type claims struct {
-	iss, sub, tokenUse, clientID, username, cognitoUsername string
-	email, name, nonce, scope                               string
-	aud                                                     []string
-	groups                                                  []string
-	emailVerified                                           bool
-	exp, nbf, iat, authTime                                 time.Time
-	hasExp                                                  bool
+	iss, tokenUse, clientID, aud stringClaim // aud: a string, or an array when audArray
+	audArray                     bool
+	sub, username                string // username or cognito:username
+	email, name, nonce, scope    string
+	groups                       []string
+	emailVerified                bool
+	exp, nbf, iat, authTime      time.Time
+	hasExp                       bool
 }
 
-func parseClaims(data []byte) (*claims, error) {
-	c := new(claims)
-	err := eachMember(data, func(name string, v []byte) error {
+// audience reports whether aud is, or contains, clientID.
+func (c *claims) audience(clientID string) bool {
+	if !c.audArray {
+		return c.aud != nil && c.aud.equals(clientID)
+	}
+	found := false
+	_ = checkStrings(c.aud, func(s stringClaim) { found = found || s.equals(clientID) })
+	return found
+}
+
+// usernameClaim is the claim that names the user in each kind of token.
+var usernameClaim = map[string]string{"id": "cognito:username", "access": "username"}
+
+func parseClaims(data []byte, use string) (claims, error) {
+	var c claims
+	userClaim := usernameClaim[use]
+	err := eachMember(data, func(name, v []byte) error {
 		var err error
-		switch name {
+		switch n := string(name); n {
 		case "iss":
-			c.iss, err = decodeString(v)
+			c.iss, err = checkString(v)
+		case "token_use":
+			c.tokenUse, err = checkString(v)
+		case "client_id":
+			c.clientID, err = checkString(v)
 		case "sub":
 			c.sub, err = decodeString(v)
-		case "token_use":
-			c.tokenUse, err = decodeString(v)
-		case "client_id":
-			c.clientID, err = decodeString(v)
-		case "username":
-			c.username, err = decodeString(v)
-		case "cognito:username":
-			c.cognitoUsername, err = decodeString(v)
+		case "username", "cognito:username":
+			var u string
+			if u, err = decodeString(v); n == userClaim {
+				c.username = u
+			}
 		case "email":
 			c.email, err = decodeString(v)
 		case "name":
@@ -260,14 +325,13 @@ func parseClaims(data []byte) (*claims, error) {
 		case "scope":
 			c.scope, err = decodeString(v)
 		case "jti", "origin_jti", "event_id", "at_hash":
-			_, err = decodeString(v)
+			_, err = checkString(v)
 		case "aud":
-			if len(v) > 0 && v[0] == '[' {
-				c.aud, err = decodeStrings(v)
+			c.aud, c.audArray = v, len(v) > 0 && v[0] == '['
+			if c.audArray {
+				err = checkStrings(v, func(stringClaim) {})
 			} else {
-				var a string
-				a, err = decodeString(v)
-				c.aud = []string{a}
+				_, err = checkString(v)
 			}
 		case "cognito:groups":
 			c.groups, err = decodeStrings(v)
@@ -284,15 +348,15 @@ func parseClaims(data []byte) (*claims, error) {
 			c.authTime, err = decodeNumericDate(v)
 		}
 		if err != nil {
-			return fmt.Errorf("claim %s %w", name, err)
+			return fmt.Errorf("claim %s %w", clean(string(name), 40), err)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
+		return c, fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
 	}
 	if !c.hasExp {
-		return nil, fmt.Errorf("%w: claims have no exp", ErrMalformedToken)
+		return c, fmt.Errorf("%w: claims have no exp", ErrMalformedToken)
 	}
 	return c, nil
 }

@@ -115,10 +115,11 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, err
 	if err != nil {
 		return nil, err
 	}
-	t := *e.id
-	if v.cache != nil {
-		t.Groups = slices.Clone(t.Groups) // the cached copy stays the caller's to change
+	if v.cache == nil {
+		return e.id, nil
 	}
+	t := *e.id // the cached one stays unchanged whatever the caller does with its copy
+	t.Groups = slices.Clone(t.Groups)
 	return &t, nil
 }
 
@@ -130,10 +131,11 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 	if err != nil {
 		return nil, err
 	}
-	t := *e.access
-	if v.cache != nil {
-		t.Scopes, t.Groups = slices.Clone(t.Scopes), slices.Clone(t.Groups)
+	if v.cache == nil {
+		return e.access, nil
 	}
+	t := *e.access
+	t.Scopes, t.Groups = slices.Clone(t.Scopes), slices.Clone(t.Groups)
 	return &t, nil
 }
 
@@ -213,35 +215,39 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, fmt.Errorf("%w: the signature does not verify with kid %q", ErrInvalidSignature, clean(hdr.kid, 64))
 	}
 
-	c, err := parseClaims(payload)
+	c, err := parseClaims(payload, use)
 	if err != nil {
 		return nil, err
 	}
-	if c.iss != v.issuer && (v.altIssuer == "" || c.iss != v.altIssuer) {
-		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss, 128), v.issuer)
+	if !c.iss.equals(v.issuer) && (v.altIssuer == "" || !c.iss.equals(v.altIssuer)) {
+		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), v.issuer)
 	}
-	if c.tokenUse != use {
-		return nil, fmt.Errorf("%w: token_use %q (want %q)", ErrInvalidTokenUse, clean(c.tokenUse, 16), use)
+	if !c.tokenUse.equals(use) {
+		return nil, fmt.Errorf("%w: token_use %q (want %q)", ErrInvalidTokenUse, clean(c.tokenUse.String(), 16), use)
 	}
 	if c.sub == "" {
 		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
 	}
 	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat}
+	issuer := v.issuer
+	if !c.iss.equals(issuer) {
+		issuer = v.altIssuer
+	}
 	if use == "id" {
-		if !slices.Contains(c.aud, v.clientID) {
+		if !c.audience(v.clientID) {
 			return nil, fmt.Errorf("%w: aud does not include the client ID", ErrInvalidAudience)
 		}
 		e.id = &IDToken{
-			Subject: c.sub, Email: c.email, Username: c.cognitoUsername, Issuer: c.iss,
+			Subject: c.sub, Email: c.email, Username: c.username, Issuer: issuer,
 			Audience: v.clientID, Nonce: c.nonce, Name: c.name, EmailVerified: c.emailVerified,
 			Groups: c.groups, IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
 		}
 	} else {
-		if c.clientID != v.clientID {
+		if !c.clientID.equals(v.clientID) {
 			return nil, fmt.Errorf("%w: client_id is not the client ID", ErrInvalidAudience)
 		}
 		e.access = &AccessToken{
-			Subject: c.sub, ClientID: c.clientID, Username: c.username, Issuer: c.iss,
+			Subject: c.sub, ClientID: v.clientID, Username: c.username, Issuer: issuer,
 			Scopes: strings.Fields(c.scope), Groups: c.groups,
 			IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
 		}

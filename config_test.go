@@ -1,0 +1,97 @@
+package cognito_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito"
+)
+
+func validConfig() cognito.Config {
+	return cognito.Config{
+		UserPoolID:  "us-east-1_AbCdEf123",
+		ClientID:    "client123",
+		Domain:      "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI: "https://app.example.com/callback",
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*cognito.Config)
+		wantErr string // a fragment naming the field; empty for valid
+	}{
+		{"complete", func(*cognito.Config) {}, ""},
+		{"region agrees with pool", func(c *cognito.Config) { c.Region = "us-east-1" }, ""},
+		{"bare domain is normalised", func(c *cognito.Config) { c.Domain = "auth.example.com/" }, ""},
+		{"custom scopes", func(c *cognito.Config) { c.Scopes = []string{"openid", "api/read"} }, ""},
+		{"emulator pool with issuer", func(c *cognito.Config) {
+			c.UserPoolID, c.Issuer, c.Domain = "local_abc123", "http://localhost:9229/local_abc123", "http://localhost:9229"
+		}, ""},
+		{"issuer without pool", func(c *cognito.Config) { c.UserPoolID, c.Issuer = "", "https://issuer.example.com/pool" }, ""},
+		{"native app redirect", func(c *cognito.Config) { c.RedirectURI = "myapp://callback" }, ""},
+		{"loopback IP emulator", func(c *cognito.Config) { c.Domain = "http://127.0.0.1:9229" }, ""},
+
+		{"empty client ID", func(c *cognito.Config) { c.ClientID = "" }, "ClientID"},
+		{"no pool and no issuer", func(c *cognito.Config) { c.UserPoolID = "" }, "UserPoolID"},
+		{"pool without region", func(c *cognito.Config) { c.UserPoolID = "AbCdEf123" }, "UserPoolID"},
+		{"emulator pool without issuer", func(c *cognito.Config) { c.UserPoolID = "local_abc123" }, "UserPoolID"},
+		{"pool with slash even with issuer", func(c *cognito.Config) {
+			c.UserPoolID, c.Issuer = "local/abc", "https://issuer.example.com/x"
+		}, "UserPoolID"},
+		{"region disagrees", func(c *cognito.Config) { c.Region = "eu-west-1" }, "Region"},
+		{"region malformed", func(c *cognito.Config) { c.Region = "Moon" }, "Region"},
+		{"plain http domain", func(c *cognito.Config) { c.Domain = "http://auth.example.com" }, "Domain"},
+		{"domain with query", func(c *cognito.Config) { c.Domain = "https://auth.example.com?x=1" }, "Domain"},
+		{"ftp domain", func(c *cognito.Config) { c.Domain = "ftp://auth.example.com" }, "Domain"},
+		{"relative redirect", func(c *cognito.Config) { c.RedirectURI = "/callback" }, "RedirectURI"},
+		{"redirect with fragment", func(c *cognito.Config) { c.RedirectURI = "https://app.example.com/cb#x" }, "RedirectURI"},
+		{"relative logout", func(c *cognito.Config) { c.LogoutURI = "logout" }, "LogoutURI"},
+		{"http issuer off loopback", func(c *cognito.Config) { c.Issuer = "http://issuer.example.com/p" }, "Issuer"},
+		{"relative JWKS URL", func(c *cognito.Config) { c.JWKSURL = "/jwks.json" }, "JWKSURL"},
+		{"scope with a space", func(c *cognito.Config) { c.Scopes = []string{"openid email"} }, "scope"},
+		{"empty scope", func(c *cognito.Config) { c.Scopes = []string{""} }, "scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestValidateReportsEveryProblemWithoutTheSecret(t *testing.T) {
+	c := cognito.Config{ClientSecret: "s3cr3t-value", Domain: "http://evil.example.com", RedirectURI: "cb"}
+	err := c.Validate()
+	require.Error(t, err)
+	for _, field := range []string{"ClientID", "UserPoolID", "Domain", "RedirectURI"} {
+		assert.Contains(t, err.Error(), field)
+	}
+	assert.NotContains(t, err.Error(), "s3cr3t-value")
+}
+
+func TestNewClientNeedsDomain(t *testing.T) {
+	c := validConfig()
+	c.Domain = ""
+	_, err := cognito.NewClient(c)
+	require.ErrorIs(t, err, cognito.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "Domain")
+}
+
+func TestNewVerifierRefusesInvalidConfig(t *testing.T) {
+	_, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_x"})
+	require.ErrorIs(t, err, cognito.ErrInvalidConfig)
+	assert.True(t, errors.Is(err, cognito.ErrInvalidConfig))
+}
