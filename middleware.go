@@ -133,7 +133,7 @@ func AccessTokenFromContext(ctx context.Context) (*AccessToken, bool) {
 // not in front of it) it answers 401. With no groups it refuses every request.
 func RequireGroup(groups ...string) func(http.Handler) http.Handler {
 	groups = slices.Clone(groups)
-	return require(func(t *AccessToken) bool {
+	return guard(func(t *AccessToken) bool {
 		return slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(t.Groups, g) })
 	}, "")
 }
@@ -145,7 +145,7 @@ func RequireGroup(groups ...string) func(http.Handler) http.Handler {
 // answers 401. With no scopes it refuses every request.
 func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
 	scopes = slices.Clone(scopes)
-	return require(func(t *AccessToken) bool {
+	return guard(func(t *AccessToken) bool {
 		return slices.ContainsFunc(scopes, func(s string) bool { return slices.Contains(t.Scopes, s) })
 	}, strings.Join(scopes, " "))
 }
@@ -158,12 +158,12 @@ func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
 // by mistake must not open the route.
 func RequireAllScopes(scopes ...string) func(http.Handler) http.Handler {
 	scopes = slices.Clone(scopes)
-	return require(func(t *AccessToken) bool {
+	return guard(func(t *AccessToken) bool {
 		return len(scopes) > 0 && !slices.ContainsFunc(scopes, func(s string) bool { return !slices.Contains(t.Scopes, s) })
 	}, strings.Join(scopes, " "))
 }
 
-func require(allowed func(*AccessToken) bool, scope string) func(http.Handler) http.Handler {
+func guard(allowed func(*AccessToken) bool, scope string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a, ok := r.Context().Value(accessTokenKey{}).(*authContext)
