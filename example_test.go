@@ -2,6 +2,7 @@ package cognito_test
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
@@ -330,3 +333,112 @@ func ExampleRequireAccessToken() {
 	// 200 hello alice, in [admins]
 	// 401 Unauthorized Bearer realm="things"
 }
+
+// The whole flow in one web app, as the README's quick start shows it.
+// saveLogin, loadLogin, saveSession and loadSession stand for your storage:
+// a short-lived HttpOnly cookie for the login, a server-side session keyed
+// by an opaque cookie for the tokens. LoginFlow and RequireAccessToken do
+// steps 1 to 3 and 5 for you.
+func Example_quickStart() {
+	cfg := cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "app-client-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"), // empty for a public client
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI:  "https://app.example.com/callback",
+		LogoutURI:    "https://app.example.com/",
+	}
+	client, err := cognito.NewClient(cfg) // the OAuth 2.0 endpoints
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := cognito.NewVerifier(cfg) // one per pool, shared: it caches the keys
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+
+	// 1. No valid ID token: send the user to the hosted UI.
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		state, pkce, nonce := cognito.GenerateVerifier(), cognito.GenerateVerifier(), cognito.GenerateVerifier()
+		saveLogin(w, state, pkce, nonce)
+		http.Redirect(w, r, cfg.LoginURL(state, cognito.WithPKCE(pkce), cognito.WithNonce(nonce)), http.StatusFound)
+	})
+
+	// 2. The callback: exchange the code. 3. Verify the ID token, read the claims.
+	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
+		state, pkce, nonce := loadLogin(r)
+		if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(state)) != 1 {
+			http.Error(w, "bad state", http.StatusBadRequest)
+			return
+		}
+		tokens, err := client.ExchangeCode(r.Context(), r.URL.Query().Get("code"), cognito.WithCodeVerifier(pkce))
+		if err != nil {
+			http.Error(w, "sign-in failed", http.StatusBadGateway)
+			return
+		}
+		id, err := verifier.VerifyIDToken(r.Context(), tokens.IDToken)
+		if err != nil || id.Nonce != nonce {
+			http.Error(w, "sign-in failed", http.StatusBadRequest)
+			return
+		}
+		var custom struct {
+			Tenant string `json:"custom:tenant"`
+		}
+		_ = id.Claims(&custom)
+		saveSession(w, tokens)
+		fmt.Fprintf(w, "hello %s <%s>, groups %v, tenant %s", id.Name, id.Email, id.Groups, custom.Tenant)
+	})
+
+	// 4. Refresh expired tokens; a dead refresh token means signing in again.
+	mux.HandleFunc("GET /profile", func(w http.ResponseWriter, r *http.Request) {
+		tokens := loadSession(r)
+		if tokens == nil {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
+		if time.Now().After(tokens.Expiry) {
+			fresh, err := client.Refresh(r.Context(), tokens.RefreshToken)
+			switch {
+			case errors.Is(err, cognito.ErrInvalidGrant): // expired (30 days by default) or revoked
+				http.Redirect(w, r, "/login", http.StatusFound)
+				return
+			case err != nil: // ErrEndpointUnavailable: keep the session, try again later
+				http.Error(w, "try again shortly", http.StatusServiceUnavailable)
+				return
+			}
+			saveSession(w, fresh) // fresh.RefreshToken: the rotated one, or the one passed
+			tokens = fresh
+		}
+		id, err := verifier.VerifyIDToken(r.Context(), tokens.IDToken)
+		if err != nil {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
+		fmt.Fprintf(w, "%s, signed in until %s", id.Email, id.Expiry)
+	})
+
+	// 5. Verify access tokens on API calls, and sign out.
+	api := cognito.RequireAccessToken(verifier)
+	mux.Handle("GET /api/me", api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at, _ := cognito.AccessTokenFromContext(r.Context())
+		fmt.Fprintf(w, "%s %v %v", at.Username, at.Scopes, at.Groups)
+	})))
+	mux.Handle("DELETE /api/things/{id}", api(cognito.RequireGroup("admins")(http.HandlerFunc(deleteThing))))
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if tokens := loadSession(r); tokens != nil {
+			_ = client.Revoke(r.Context(), tokens.RefreshToken)
+		}
+		saveSession(w, nil)
+		http.Redirect(w, r, cfg.LogoutURL(), http.StatusFound)
+	})
+
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
+// Stand-ins for an app's own storage, so that Example_quickStart compiles.
+func saveLogin(http.ResponseWriter, string, string, string) {}
+func loadLogin(*http.Request) (state, pkce, nonce string)   { return "", "", "" }
+func saveSession(http.ResponseWriter, *cognito.Tokens)      {}
+func loadSession(*http.Request) *cognito.Tokens             { return nil }
+func deleteThing(http.ResponseWriter, *http.Request)        {}
