@@ -7,9 +7,11 @@ import (
 	"strings"
 )
 
-// Every error this package returns wraps exactly one of these sentinels (an
-// *OAuthError for a 429 or 5xx answer matches ErrEndpointUnavailable as well as
-// the sentinel of its code), so callers branch with errors.Is.
+// Every error this package returns wraps one of these sentinels, the one that
+// says why, so callers branch with errors.Is. Two error types match a second,
+// broader sentinel as well: an *OAuthError with a 429 or 5xx status also
+// matches ErrEndpointUnavailable, and an *AuthorizeError always matches
+// ErrLoginFailed besides the sentinel of its code.
 var (
 	// ErrInvalidConfig: a Config field is missing or malformed.
 	ErrInvalidConfig = errors.New("cognito: invalid config")
@@ -104,4 +106,54 @@ func (e *OAuthError) Is(target error) bool {
 
 func retryableStatus(code int) bool {
 	return code == http.StatusTooManyRequests || code >= 500
+}
+
+// Sentinels of the login flow (LoginFlow.Finish).
+var (
+	// ErrLoginFailed: the hosted UI sent the user back with an error instead
+	// of a code, or with neither. An *AuthorizeError says which error.
+	ErrLoginFailed = errors.New("cognito: login failed")
+	// ErrAccessDenied: the user or the user pool refused the sign-in
+	// (error=access_denied on the callback); an *AuthorizeError matches it as
+	// well as ErrLoginFailed.
+	ErrAccessDenied = errors.New("cognito: access_denied")
+	// ErrInvalidState: the callback's state is missing, or matches no login
+	// started in this browser: the login cookie expired, was already used (a
+	// replayed callback), or never existed (a forged callback).
+	ErrInvalidState = errors.New("cognito: invalid state")
+	// ErrInvalidNonce: the ID token's nonce is not the one this login sent.
+	ErrInvalidNonce = errors.New("cognito: invalid nonce")
+)
+
+// AuthorizeError is the error the hosted UI redirected back with
+// (?error=...&error_description=..., RFC 6749 section 4.1.2.1). errors.Is
+// matches it against ErrLoginFailed always, ErrAccessDenied for
+// "access_denied", and ErrEndpointUnavailable for "server_error" and
+// "temporarily_unavailable". Description comes from the browser's URL: show it
+// only escaped, if at all.
+type AuthorizeError struct {
+	Code        string // the "error" parameter, such as "access_denied" or "invalid_scope"
+	Description string // the "error_description" parameter, stripped of control characters and cut to 256 bytes
+}
+
+// Error says which error the hosted UI reported.
+func (e *AuthorizeError) Error() string {
+	msg := "cognito: login failed: hosted UI answered " + e.Code
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// Is reports whether target is ErrLoginFailed, or the sentinel of e's code.
+func (e *AuthorizeError) Is(target error) bool {
+	switch target {
+	case ErrLoginFailed:
+		return true
+	case ErrAccessDenied:
+		return e.Code == "access_denied"
+	case ErrEndpointUnavailable:
+		return e.Code == "server_error" || e.Code == "temporarily_unavailable"
+	}
+	return false
 }

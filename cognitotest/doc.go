@@ -1,0 +1,37 @@
+// Package cognitotest runs a fake Amazon Cognito user pool for tests, in the
+// spirit of net/http/httptest: one app client, its hosted UI endpoints on
+// Cognito's paths, and tokens shaped and signed as Cognito's are.
+//
+//	pool := cognitotest.NewServer(t) // closed by t.Cleanup
+//	pool.AddUser(cognitotest.User{Username: "alice", Password: "pw", Email: "alice@example.com"})
+//	cfg := pool.Config()             // a cognito.Config wired to the fake
+//
+// The server answers:
+//
+//   - GET /oauth2/authorize and /login: checks client_id, redirect_uri (exact
+//     match), response_type=code, scope and PKCE (S256 only), then signs in
+//     the user chosen with SignInAs, or shows a sign-in form that POSTs to
+//     /login, and redirects to redirect_uri with code and state. Errors that
+//     cannot be redirected (bad client_id or redirect_uri) get a 400 page;
+//     others are redirected with error, error_description and state.
+//   - POST /oauth2/token: the authorization_code grant (codes are single use
+//     and expire after CodeLifetime on the server's clock; redirect_uri and the
+//     PKCE verifier are checked), refresh_token (rotation with
+//     WithRefreshTokenRotation) and client_credentials (resource-server scopes
+//     only). The client authenticates with HTTP Basic or client_secret in the
+//     body. Errors are Cognito's JSON bodies and statuses.
+//   - POST /oauth2/revoke, GET or POST /oauth2/userInfo and GET /logout.
+//   - GET /<pool>/.well-known/jwks.json and /<pool>/.well-known/openid-configuration,
+//     under the issuer URL()+"/"+poolID.
+//
+// As in Cognito, ID tokens and access tokens are signed by two different RSA
+// keys, both published in the JWKS. For tests of the code that consumes
+// tokens, MintIDToken and MintAccessToken make tokens with any claim changed,
+// RotateKeys and RetireKey change the signing keys, FailNext makes an
+// endpoint fail, hang or answer garbage, and Requests counts what each
+// endpoint was asked.
+//
+// The fake keeps no browser session: every authorize request signs in anew.
+// It signs with test-only keys shipped in its source (testkeys.pem): never
+// trust its tokens outside a test.
+package cognitotest

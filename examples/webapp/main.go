@@ -1,0 +1,153 @@
+// Command webapp is a small server-rendered web app that signs users in
+// through a Cognito user pool's hosted UI with cognitokit: a home page, sign-in,
+// the callback, a page of the ID token's claims, transparent refresh, an API
+// route behind cognito.RequireAccessToken, and sign-out. Tokens stay on the
+// server, in a map keyed by an opaque session cookie.
+//
+// With no configuration it starts a fake user pool (cognitotest) on loopback
+// with a demo user, whose name and password it prints:
+//
+//	go run ./examples/webapp
+//
+// With COGNITO_* environment variables it runs against a real user pool; see
+// README.md beside this file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/cognitotest"
+)
+
+// The demo user of the embedded fake pool.
+const (
+	demoUsername = "demo"
+	demoPassword = "demo-password"
+	demoEmail    = "demo@example.com"
+)
+
+// demoTokenLifetime is the fake pool's ID and access token lifetime: the
+// shortest Cognito allows, so that a refresh is seen within minutes.
+const demoTokenLifetime = 5 * time.Minute
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "webapp:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the app on addr until ctx ends. It prints the URL it listens on
+// as the last line of its start-up output: "webapp: listening on <URL>".
+func run(ctx context.Context, addr string, getenv func(string) string, out io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	appURL := "http://" + displayAddr(addr, ln.Addr())
+
+	cfg, fromEnv := configFromEnv(getenv)
+	if fromEnv {
+		if cfg.RedirectURI == "" {
+			cfg.RedirectURI = appURL + "/callback"
+		}
+		if cfg.LogoutURI == "" {
+			cfg.LogoutURI = appURL + "/"
+		}
+		fmt.Fprintf(out, "webapp: user pool %s, app client %s\n", cfg.UserPoolID, cfg.ClientID)
+		if o := origin(cfg.RedirectURI); o != appURL {
+			fmt.Fprintf(out, "webapp: open %s/ (the origin of COGNITO_REDIRECT_URI), so that the login cookie comes back with the callback\n", o)
+		}
+	} else {
+		pool, err := cognitotest.Start(
+			cognitotest.WithRedirectURI(appURL+"/callback"),
+			cognitotest.WithLogoutURI(appURL+"/"),
+			cognitotest.WithTokenLifetimes(demoTokenLifetime, 0),
+		)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		pool.AddUser(cognitotest.User{
+			Username: demoUsername, Password: demoPassword, Email: demoEmail, EmailVerified: true,
+			Name: "Demo User", Groups: []string{"demo-users"},
+		})
+		cfg = pool.Config()
+		fmt.Fprintf(out, "webapp: no COGNITO_* variables set: using a fake user pool (cognitotest) at %s\n", pool.URL())
+		fmt.Fprintf(out, "webapp: sign in as %q with password %q (email %s); tokens expire after %s\n",
+			demoUsername, demoPassword, demoEmail, demoTokenLifetime)
+	}
+
+	h, err := newApp(cfg, withLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(out, "webapp: listening on %s\n", appURL)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayAddr is the listener's address as a browser can reach it: a host
+// name given in addr ("localhost:8080") is kept, since Cognito allows plain
+// http callbacks only to localhost, and an unspecified host (":8080",
+// "0.0.0.0:8080") becomes localhost.
+func displayAddr(addr string, a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if name, _, err := net.SplitHostPort(addr); err == nil && name != "" && net.ParseIP(name) == nil {
+		host = name
+	} else if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// configFromEnv reads a real user pool's configuration from COGNITO_*
+// variables, and reports whether any of them is set.
+func configFromEnv(getenv func(string) string) (cognito.Config, bool) {
+	cfg := cognito.Config{
+		Region:       getenv("COGNITO_REGION"),
+		UserPoolID:   getenv("COGNITO_USER_POOL_ID"),
+		ClientID:     getenv("COGNITO_CLIENT_ID"),
+		ClientSecret: getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       getenv("COGNITO_DOMAIN"),
+		RedirectURI:  getenv("COGNITO_REDIRECT_URI"),
+		LogoutURI:    getenv("COGNITO_LOGOUT_URI"),
+		Issuer:       getenv("COGNITO_ISSUER"),
+	}
+	set := cfg.Region != "" || cfg.UserPoolID != "" || cfg.ClientID != "" || cfg.ClientSecret != "" ||
+		cfg.Domain != "" || cfg.RedirectURI != "" || cfg.LogoutURI != "" || cfg.Issuer != ""
+	return cfg, set
+}

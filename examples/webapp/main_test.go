@@ -1,0 +1,461 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito/cognitotest"
+)
+
+// clock is the fake time shared by the pool and the app.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// grantLog records the grant_type of every token request the app sends.
+type grantLog struct {
+	mu     sync.Mutex
+	grants []string
+}
+
+func (g *grantLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && strings.HasSuffix(req.URL.Path, "/oauth2/token") {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			g.mu.Lock()
+			g.grants = append(g.grants, form.Get("grant_type"))
+			g.mu.Unlock()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (g *grantLog) list() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.grants...)
+}
+
+// cookieLog records the cookies that responses from one host set.
+type cookieLog struct {
+	base http.RoundTripper
+	host string
+	mu   sync.Mutex
+	set  []*http.Cookie
+}
+
+func (c *cookieLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := c.base.RoundTrip(req)
+	if err == nil && req.URL.Host == c.host {
+		c.mu.Lock()
+		c.set = append(c.set, res.Cookies()...)
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+func (c *cookieLog) named(name string) []*http.Cookie {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*http.Cookie
+	for _, k := range c.set {
+		if k.Name == name {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+type testApp struct {
+	url     string
+	pool    *cognitotest.Server
+	clock   *clock
+	browser *http.Client
+	cookies *cookieLog
+	grants  *grantLog
+}
+
+const tokenLifetime = time.Hour
+
+func startApp(t *testing.T, tls bool) *testApp {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	a := &testApp{
+		url:    scheme + "://" + srv.Listener.Addr().String(),
+		clock:  &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)},
+		grants: &grantLog{},
+	}
+	a.pool = cognitotest.NewServer(t,
+		cognitotest.WithClock(a.clock.Now),
+		cognitotest.WithRedirectURI(a.url+"/callback"),
+		cognitotest.WithLogoutURI(a.url+"/"),
+		cognitotest.WithTokenLifetimes(tokenLifetime, 0),
+	)
+	a.pool.AddUser(cognitotest.User{
+		Username: "demo", Password: "demo-password", Email: "demo@example.com", EmailVerified: true,
+		Groups: []string{"demo-users"},
+	})
+	h, err := newApp(a.pool.Config(),
+		withClock(a.clock.Now),
+		withHTTPClient(&http.Client{Transport: a.grants, Timeout: 10 * time.Second}),
+		withLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, err)
+	srv.Config.Handler = h
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	a.cookies = &cookieLog{base: srv.Client().Transport, host: srv.Listener.Addr().String()}
+	a.browser = &http.Client{Jar: jar, Transport: a.cookies, Timeout: 10 * time.Second}
+	return a
+}
+
+// do sends a request and returns the final response and its body.
+func (a *testApp) do(t *testing.T, method, u string, form url.Values, header http.Header) (*http.Response, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	require.NoError(t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := a.browser.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, string(b)
+}
+
+func (a *testApp) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	return a.do(t, http.MethodGet, a.url+path, nil, nil)
+}
+
+var (
+	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	formAction  = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	accessToken = regexp.MustCompile(`data-access-token="([^"]+)"`)
+	emailCell   = regexp.MustCompile(`<td id="email">([^<]*)</td>`)
+	refreshes   = regexp.MustCompile(`<td id="refreshes">(\d+)</td>`)
+	expiryCell  = regexp.MustCompile(`<td id="expiry">([^<]*)</td>`)
+)
+
+func match(t *testing.T, re *regexp.Regexp, body string) string {
+	t.Helper()
+	m := re.FindStringSubmatch(body)
+	require.NotNil(t, m, "%s not in the page:\n%s", re, body)
+	return html.UnescapeString(m[1])
+}
+
+// signIn goes from the home page through the fake hosted UI's form to the
+// profile page, and returns that page.
+func (a *testApp) signIn(t *testing.T) string {
+	t.Helper()
+	res, body := a.get(t, "/")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body, `<a href="/login" id="sign-in" class="button">Sign in</a>`)
+
+	res, body = a.get(t, "/login")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.True(t, strings.HasPrefix(res.Request.URL.String(), a.pool.URL()+"/oauth2/authorize?"), "on the hosted UI: %s", res.Request.URL)
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	require.NotEmpty(t, form.Get("state"))
+	require.NotEmpty(t, form.Get("code_challenge"))
+	form.Set("username", "demo")
+	form.Set("password", "demo-password")
+	action, err := res.Request.URL.Parse(match(t, formAction, body))
+	require.NoError(t, err)
+
+	res, body = a.do(t, http.MethodPost, action.String(), form, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	require.Equal(t, a.url+"/profile", res.Request.URL.String())
+	return body
+}
+
+func (a *testApp) callAPI(t *testing.T, token string) (int, string, http.Header) {
+	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	res, body := a.do(t, http.MethodGet, a.url+"/api/me", nil, h)
+	return res.StatusCode, body, res.Header
+}
+
+func TestWebAppEndToEnd(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		tls           bool
+		sessionCookie string
+	}{
+		{"http", false, "session"},
+		{"https", true, "__Host-session"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := startApp(t, tt.tls)
+
+			// Sign in through the hosted UI's form.
+			page := a.signIn(t)
+			assert.Equal(t, "demo@example.com", match(t, emailCell, page))
+			assert.Contains(t, page, `<td id="groups">demo-users</td>`)
+			assert.Equal(t, "0", match(t, refreshes, page))
+			firstExpiry := match(t, expiryCell, page)
+			assert.Contains(t, firstExpiry, "2030-01-02 04:04:05 UTC")
+			assert.Equal(t, []string{"authorization_code"}, a.grants.list())
+
+			set := a.cookies.named(tt.sessionCookie)
+			require.Len(t, set, 1, "one session cookie, set by the callback")
+			assert.True(t, set[0].HttpOnly)
+			assert.Equal(t, http.SameSiteLaxMode, set[0].SameSite)
+			assert.Equal(t, tt.tls, set[0].Secure)
+			assert.Len(t, set[0].Value, 43, "an opaque random ID, not a token")
+
+			// The API, with the access token the page carries.
+			token := match(t, accessToken, page)
+			status, body, _ := a.callAPI(t, token)
+			require.Equal(t, http.StatusOK, status, body)
+			var me struct {
+				Username string   `json:"username"`
+				Groups   []string `json:"groups"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(body), &me))
+			assert.Equal(t, "demo", me.Username)
+			assert.Equal(t, []string{"demo-users"}, me.Groups)
+			status, _, h := a.callAPI(t, "")
+			assert.Equal(t, http.StatusUnauthorized, status)
+			assert.Equal(t, `Bearer realm="webapp"`, h.Get("WWW-Authenticate"))
+
+			// The ID token expires; the page is still served, after a refresh.
+			signIns := a.pool.Requests(cognitotest.EndpointAuthorize) + a.pool.Requests(cognitotest.EndpointLogin)
+			a.clock.Advance(tokenLifetime + time.Minute)
+			res, page := a.get(t, "/profile")
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			assert.Equal(t, a.url+"/profile", res.Request.URL.String(), "no detour through the hosted UI")
+			assert.Equal(t, "demo@example.com", match(t, emailCell, page))
+			assert.Equal(t, "1", match(t, refreshes, page))
+			assert.Contains(t, match(t, expiryCell, page), "2030-01-02 05:05:05 UTC")
+			assert.Equal(t, []string{"authorization_code", "refresh_token"}, a.grants.list())
+			assert.Equal(t, signIns, a.pool.Requests(cognitotest.EndpointAuthorize)+a.pool.Requests(cognitotest.EndpointLogin))
+
+			status, _, h = a.callAPI(t, token)
+			assert.Equal(t, http.StatusUnauthorized, status, "the first access token has expired")
+			assert.Equal(t, `Bearer realm="webapp", error="invalid_token"`, h.Get("WWW-Authenticate"))
+			status, body, _ = a.callAPI(t, match(t, accessToken, page))
+			assert.Equal(t, http.StatusOK, status, body)
+
+			// Sign out: the refresh token is revoked, the hosted UI's session
+			// ended, and the browser is back home, signed out.
+			res, body = a.do(t, http.MethodPost, a.url+"/logout", url.Values{}, nil)
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			assert.Equal(t, a.url+"/", res.Request.URL.String())
+			assert.Contains(t, body, `id="sign-in"`)
+			assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointRevoke))
+			assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointLogout))
+			res, body = a.get(t, "/profile")
+			assert.Equal(t, a.url+"/", res.Request.URL.String(), "the profile is gone with the session")
+			assert.Contains(t, body, `id="sign-in"`)
+		})
+	}
+}
+
+func TestWebAppSessionEndsWhenRefreshTokenExpires(t *testing.T) {
+	a := startApp(t, false)
+	a.signIn(t)
+
+	a.clock.Advance(cognitotest.DefaultRefreshLifetime + time.Hour)
+	res, _ := a.get(t, "/profile")
+
+	assert.True(t, strings.HasPrefix(res.Request.URL.String(), a.pool.URL()+"/oauth2/authorize?"),
+		"back to the hosted UI to sign in again, not an error: %s", res.Request.URL)
+	assert.Equal(t, []string{"authorization_code", "refresh_token"}, a.grants.list())
+	res, body := a.get(t, "/")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `id="sign-in"`, "the session was dropped")
+}
+
+func TestWebAppCallbackErrors(t *testing.T) {
+	a := startApp(t, false)
+
+	res, body := a.get(t, "/callback?code=abc&state="+strings.Repeat("A", 43))
+
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, body, "This sign-in has expired or was already completed.")
+	assert.NotContains(t, body, "abc")
+	assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken))
+}
+
+func TestWebAppEscapesClaims(t *testing.T) {
+	a := startApp(t, false)
+	a.pool.AddUser(cognitotest.User{
+		Username: "mallory", Email: `<script>alert("x")</script>@example.com`,
+		Groups: []string{`"><img src=x onerror=alert(1)>`},
+	})
+	a.pool.SignInAs("mallory")
+
+	res, body := a.get(t, "/login")
+
+	require.Equal(t, a.url+"/profile", res.Request.URL.String())
+	assert.NotContains(t, body, "<script>alert")
+	assert.NotContains(t, body, "<img")
+	assert.Contains(t, body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;@example.com")
+}
+
+func TestWebAppHeaders(t *testing.T) {
+	a := startApp(t, false)
+
+	res, _ := a.get(t, "/")
+
+	assert.Equal(t, "default-src 'self'; frame-ancestors 'none'; form-action 'self' "+a.pool.URL(), res.Header.Get("Content-Security-Policy"))
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+
+	res, _ = a.do(t, http.MethodPost, a.url+"/logout", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "a cross-site sign-out is refused")
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"COGNITO_REGION":        "eu-west-1",
+		"COGNITO_USER_POOL_ID":  "eu-west-1_AbCdEf123",
+		"COGNITO_CLIENT_ID":     "client",
+		"COGNITO_CLIENT_SECRET": "secret",
+		"COGNITO_DOMAIN":        "https://example.auth.eu-west-1.amazoncognito.com",
+		"COGNITO_REDIRECT_URI":  "https://app.example.com/callback",
+		"COGNITO_LOGOUT_URI":    "https://app.example.com/",
+		"COGNITO_ISSUER":        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+	}
+	cfg, ok := configFromEnv(func(k string) string { return env[k] })
+	require.True(t, ok)
+	assert.Equal(t, "eu-west-1", cfg.Region)
+	assert.Equal(t, "eu-west-1_AbCdEf123", cfg.UserPoolID)
+	assert.Equal(t, "client", cfg.ClientID)
+	assert.Equal(t, "secret", cfg.ClientSecret)
+	assert.Equal(t, "https://example.auth.eu-west-1.amazoncognito.com", cfg.Domain)
+	assert.Equal(t, "https://app.example.com/callback", cfg.RedirectURI)
+	assert.Equal(t, "https://app.example.com/", cfg.LogoutURI)
+	assert.Equal(t, env["COGNITO_ISSUER"], cfg.Issuer)
+	require.NoError(t, cfg.Validate())
+
+	_, ok = configFromEnv(func(string) string { return "" })
+	assert.False(t, ok, "no variables: the demo pool")
+}
+
+func TestRunPrintsItsURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lineWriter{lines: make(chan string, 10)}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, "127.0.0.1:0", func(string) string { return "" }, out) }()
+
+	var appURL string
+	for appURL == "" {
+		select {
+		case line := <-out.lines:
+			if u, ok := strings.CutPrefix(line, "webapp: listening on "); ok {
+				appURL = u
+			}
+		case err := <-done:
+			require.FailNow(t, "run returned early", "%v", err)
+		case <-time.After(30 * time.Second):
+			require.FailNow(t, "no URL printed")
+		}
+	}
+	res, err := http.Get(appURL + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// lineWriter sends each line written to it on lines.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   []byte
+	lines chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.lines <- string(w.buf[:i])
+		w.buf = w.buf[i+1:]
+	}
+}
+
+func TestDisplayAddr(t *testing.T) {
+	for _, tt := range []struct{ flag, listener, want string }{
+		{"127.0.0.1:0", "127.0.0.1:41234", "127.0.0.1:41234"},
+		{"localhost:8080", "127.0.0.1:8080", "localhost:8080"},
+		{":8080", "[::]:8080", "localhost:8080"},
+		{"0.0.0.0:8080", "0.0.0.0:8080", "localhost:8080"},
+		{"[::1]:0", "[::1]:41234", "[::1]:41234"},
+	} {
+		t.Run(tt.flag, func(t *testing.T) {
+			addr, err := net.ResolveTCPAddr("tcp", tt.listener)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, displayAddr(tt.flag, addr))
+		})
+	}
+}

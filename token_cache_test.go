@@ -1,0 +1,54 @@
+package cognito
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTokenCacheBound(t *testing.T) {
+	c := newTokenCache(64)
+	for i := range 1000 {
+		c.put(fmt.Sprintf("token-%d.sig-%d", i, i), &verified{use: "id"})
+	}
+	assert.LessOrEqual(t, c.len(), 64)
+	assert.Greater(t, c.len(), 32, "the bound is per shard; the cache still fills")
+
+	c.put("token-x", &verified{use: "id"})
+	assert.NotNil(t, c.get("token-x"), "the newest entry is kept")
+	c.remove("token-x")
+	assert.Nil(t, c.get("token-x"))
+}
+
+func TestTokenCacheOff(t *testing.T) {
+	assert.Nil(t, newTokenCache(0))
+	assert.Nil(t, newTokenCache(-1))
+}
+
+func TestTokenCacheRetain(t *testing.T) {
+	k1, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	k2, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	a := &publicKey{pub: &k1.PublicKey}
+	b := &publicKey{pub: &k2.PublicKey}
+
+	c := newTokenCache(1024) // roomy: no entry may be evicted for want of space
+	c.put("signed-by-a", &verified{kid: "a", key: a})
+	c.put("signed-by-b", &verified{kid: "b", key: b})
+	c.put("signed-by-c", &verified{kid: "c", key: b})
+
+	// The same material under a new pointer, as a refetch parses it, is kept;
+	// a kid whose material changed, and a kid that left, are dropped.
+	c.retain(&keySet{keys: map[string]*publicKey{
+		"a": {pub: &rsa.PublicKey{N: k1.N, E: k1.E}},
+		"b": a,
+	}})
+	assert.NotNil(t, c.get("signed-by-a"))
+	assert.Nil(t, c.get("signed-by-b"))
+	assert.Nil(t, c.get("signed-by-c"))
+}
