@@ -176,10 +176,13 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, fmt.Errorf("%w: token is empty or longer than %d bytes", ErrMalformedToken, maxTokenBytes)
 	}
 	dot1, dot2 := splitCompact(raw)
-	if dot2 < 0 || !isBase64URL(raw) {
+	// The strict decoder refuses padding and the standard alphabet, but skips
+	// CR and LF: refuse those here, so that one token has one spelling.
+	if dot2 < 0 || strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
 		return nil, fmt.Errorf("%w: not three base64url parts separated by dots", ErrMalformedToken)
 	}
-	hdrJSON, err := b64.DecodeString(raw[:dot1])
+	tok := []byte(raw) // one copy, decoded in place and hashed as the signing input
+	hdrJSON, err := decode(tok[:dot1])
 	if err != nil {
 		return nil, fmt.Errorf("%w: header is not canonical base64url", ErrMalformedToken)
 	}
@@ -193,11 +196,11 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if hdr.kid == "" {
 		return nil, fmt.Errorf("%w: header has no kid", ErrUnknownKey)
 	}
-	sig, err := b64.DecodeString(raw[dot2+1:])
+	sig, err := decode(tok[dot2+1:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature is not canonical base64url", ErrMalformedToken)
 	}
-	payload, err := b64.DecodeString(raw[dot1+1 : dot2])
+	payload, err := decode(tok[dot1+1 : dot2])
 	if err != nil {
 		return nil, fmt.Errorf("%w: claims are not canonical base64url", ErrMalformedToken)
 	}
@@ -211,7 +214,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if len(sig) != key.pub.Size() {
 		return nil, fmt.Errorf("%w: signature is %d bytes, the key's are %d", ErrInvalidSignature, len(sig), key.pub.Size())
 	}
-	if err := jwsbb.VerifyRSA(key.pub, []byte(raw[:dot2]), sig, crypto.SHA256, false); err != nil {
+	if err := jwsbb.VerifyRSA(key.pub, tok[:dot2], sig, crypto.SHA256, false); err != nil {
 		return nil, fmt.Errorf("%w: the signature does not verify with kid %q", ErrInvalidSignature, clean(hdr.kid, 64))
 	}
 
@@ -291,21 +294,9 @@ func splitCompact(raw string) (dot1, dot2 int) {
 	return dot1, dot2
 }
 
-// base64URLChars marks the bytes of the base64url alphabet and the dot.
-var base64URLChars = func() (t [256]bool) {
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_." {
-		t[c] = true
-	}
-	return t
-}()
-
-// isBase64URL refuses padding, whitespace and the standard alphabet, which
-// Go's decoder would skip or accept.
-func isBase64URL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !base64URLChars[s[i]] {
-			return false
-		}
-	}
-	return true
+// decode decodes strict base64url.
+func decode(src []byte) ([]byte, error) {
+	buf := make([]byte, b64.DecodedLen(len(src)))
+	n, err := b64.Decode(buf, src)
+	return buf[:n], err
 }

@@ -184,9 +184,17 @@ func isSecret(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '.' || !base64URLChars[c] {
+		if !base64URLChars[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// base64URLChars marks the bytes of the base64url alphabet.
+var base64URLChars = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()

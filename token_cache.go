@@ -1,95 +1,68 @@
 package cognito
 
 import (
-	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 // tokenCache remembers tokens whose signature and claims were verified, keyed
 // by the exact token string, so that a token seen again skips the RSA check.
-// It is split into shards with a lock each, so parallel verifies of different
-// tokens rarely meet on a lock; when a shard is full an arbitrary entry makes
-// room (Go's map iteration order is randomised), which bounds memory by count.
+//
+// It is a sync.Map, whose lookups of present keys take no lock and write no
+// shared memory, so hits scale with cores, and whose stores lock only the part
+// of its trie they change. A count bounds it: a store that finds it full
+// first evicts an arbitrary entry (the first the map's hash order yields, and
+// the hash is seeded per process).
 type tokenCache struct {
-	seed     maphash.Seed
-	perShard int
-	shards   [cacheShards]cacheShard
-}
-
-const cacheShards = 16
-
-type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*verified
-	_  [40]byte // keep shards on separate cache lines
+	size  int64
+	count atomic.Int64
+	m     sync.Map // string → *verified
 }
 
 func newTokenCache(size int) *tokenCache {
 	if size <= 0 {
 		return nil
 	}
-	c := &tokenCache{seed: maphash.MakeSeed(), perShard: max(1, (size+cacheShards-1)/cacheShards)}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]*verified)
-	}
-	return c
-}
-
-func (c *tokenCache) shard(raw string) *cacheShard {
-	// The tail of a token is its signature: hashing it is cheap and spreads well.
-	return &c.shards[maphash.String(c.seed, raw[max(0, len(raw)-16):])%cacheShards]
+	return &tokenCache{size: int64(size)}
 }
 
 func (c *tokenCache) get(raw string) *verified {
-	s := c.shard(raw)
-	s.mu.RLock()
-	v := s.m[raw]
-	s.mu.RUnlock()
-	return v
+	if v, ok := c.m.Load(raw); ok {
+		return v.(*verified)
+	}
+	return nil
 }
 
 func (c *tokenCache) put(raw string, v *verified) {
-	s := c.shard(raw)
-	s.mu.Lock()
-	if _, ok := s.m[raw]; !ok && len(s.m) >= c.perShard {
-		for k := range s.m {
-			delete(s.m, k)
-			break
-		}
+	if _, loaded := c.m.Swap(raw, v); loaded || c.count.Add(1) <= c.size {
+		return
 	}
-	s.m[raw] = v
-	s.mu.Unlock()
+	c.m.Range(func(k, _ any) bool { // full: stop after evicting one other entry
+		return k.(string) == raw || !c.removed(k.(string))
+	})
 }
 
-func (c *tokenCache) remove(raw string) {
-	s := c.shard(raw)
-	s.mu.Lock()
-	delete(s.m, raw)
-	s.mu.Unlock()
+// removed deletes raw and reports whether this call was the one that did.
+func (c *tokenCache) removed(raw string) bool {
+	if _, ok := c.m.LoadAndDelete(raw); ok {
+		c.count.Add(-1)
+		return true
+	}
+	return false
 }
+
+func (c *tokenCache) remove(raw string) { c.removed(raw) }
 
 // retain drops the entries whose signing key is not in set with the same
 // material: a key removed or replaced in the JWKS revokes what it signed.
 func (c *tokenCache) retain(set *keySet) {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		for raw, v := range s.m {
-			if k := set.keys[v.kid]; k == nil || (k != v.key && !k.pub.Equal(v.key.pub)) {
-				delete(s.m, raw)
-			}
+	c.m.Range(func(k, v any) bool {
+		e := v.(*verified)
+		if key := set.keys[e.kid]; key == nil || (key != e.key && !key.pub.Equal(e.key.pub)) {
+			c.removed(k.(string))
 		}
-		s.mu.Unlock()
-	}
+		return true
+	})
 }
 
-func (c *tokenCache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}
+func (c *tokenCache) len() int { return int(c.count.Load()) }
