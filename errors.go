@@ -7,9 +7,11 @@ import (
 	"strings"
 )
 
-// Every error this package returns wraps exactly one of these sentinels (an
-// *OAuthError for a 429 or 5xx answer matches ErrEndpointUnavailable as well as
-// the sentinel of its code), so callers branch with errors.Is.
+// Every error this package returns wraps one of these sentinels, the one that
+// says why, so callers branch with errors.Is. Two error types match a second,
+// broader sentinel as well: an *OAuthError with a 429 or 5xx status also
+// matches ErrEndpointUnavailable, and an *AuthorizeError always matches
+// ErrLoginFailed besides the sentinel of its code.
 var (
 	// ErrInvalidConfig: a Config field is missing or malformed.
 	ErrInvalidConfig = errors.New("cognito: invalid config")

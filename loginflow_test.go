@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -464,50 +463,4 @@ func TestLoginFlowExchangeAndVerifyFailures(t *testing.T) {
 		assert.ErrorIs(t, a.callback(t).err, cognito.ErrInvalidConfig)
 		assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken))
 	})
-}
-
-// The two handlers of a server-rendered app's sign-in.
-func ExampleLoginFlow() {
-	cfg := cognito.Config{
-		UserPoolID:   "us-east-1_AbCdEf123",
-		ClientID:     "app-client-id",
-		ClientSecret: "app-client-secret",
-		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
-		RedirectURI:  "https://app.example.com/callback",
-	}
-	client, err := cognito.NewClient(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := cognito.NewVerifier(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	flow := &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		if err := flow.Start(w, r); err != nil {
-			http.Error(w, "sign-in is not configured", http.StatusInternalServerError)
-		}
-	})
-	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
-		tokens, id, err := flow.Finish(w, r)
-		switch {
-		case errors.Is(err, cognito.ErrAccessDenied):
-			http.Error(w, "sign-in cancelled", http.StatusForbidden)
-			return
-		case errors.Is(err, cognito.ErrEndpointUnavailable), errors.Is(err, cognito.ErrJWKSUnavailable):
-			http.Error(w, "try again shortly", http.StatusServiceUnavailable)
-			return
-		case err != nil: // ErrInvalidState: expired, replayed or forged; ErrInvalidGrant: ...
-			http.Error(w, "sign-in failed", http.StatusBadRequest)
-			return
-		}
-		// Keep tokens on the server, keyed by a random session cookie, and
-		// refresh them with client.Refresh when they expire.
-		_ = tokens
-		fmt.Fprintf(w, "hello %s", id.Email)
-	})
-	_ = http.ListenAndServe("127.0.0.1:8080", mux)
 }

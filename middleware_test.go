@@ -5,11 +5,9 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -338,50 +336,4 @@ func TestRefusalRevealsNothing(t *testing.T) {
 		}
 	}
 	assert.NotContains(t, rec.Body.String(), "expired")
-}
-
-// An API whose routes need a valid access token, and a group for one of them.
-func ExampleRequireAccessToken() {
-	pool, err := cognitotest.Start() // stands in for your user pool here
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer pool.Close()
-	pool.AddUser(cognitotest.User{Username: "alice", Groups: []string{"admins"}})
-
-	verifier, err := cognito.NewVerifier(pool.Config())
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	auth := cognito.RequireAccessToken(verifier, cognito.WithRealm("things"))
-	mux := http.NewServeMux()
-	mux.Handle("GET /me", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := cognito.AccessTokenFromContext(r.Context())
-		fmt.Fprintf(w, "hello %s, in %v", tok.Username, tok.Groups)
-	})))
-	mux.Handle("DELETE /things/{id}", auth(cognito.RequireGroup("admins")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "deleted %s", r.PathValue("id"))
-	}))))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	for _, token := range []string{pool.MintAccessToken("alice"), ""} {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/me", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		fmt.Println(strings.TrimSpace(fmt.Sprintf("%d %s %s", res.StatusCode, strings.TrimSpace(string(body)), res.Header.Get("WWW-Authenticate"))))
-	}
-	// Output:
-	// 200 hello alice, in [admins]
-	// 401 Unauthorized Bearer realm="things"
 }

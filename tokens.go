@@ -83,7 +83,8 @@ func (c *Client) ExchangeCode(ctx context.Context, code string, opts ...Exchange
 // (grant_type=refresh_token). The result's RefreshToken is the new one when
 // the pool rotates refresh tokens and refreshToken otherwise, so a caller can
 // always store it. ErrInvalidGrant means the refresh token expired or was
-// revoked: send the user back to LoginURL.
+// revoked: send the user back to LoginURL. With rotation on, a refresh token
+// works once, so refresh each session's tokens one at a time.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	if refreshToken == "" {
 		return nil, fmt.Errorf("%w: empty refresh token", ErrInvalidRequest)

@@ -1,0 +1,44 @@
+package cognito_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReadmeQuickStartIsTheExample keeps the README's quick start identical to
+// Example_quickStart, which the compiler checks.
+func TestReadmeQuickStartIsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(readme), "## Quick start")
+	require.True(t, ok, "README has no Quick start section")
+	_, block, ok := strings.Cut(after, "```go\n")
+	require.True(t, ok)
+	block, _, ok = strings.Cut(block, "```")
+	require.True(t, ok)
+
+	src, err := os.ReadFile("example_test.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "example_test.go", src, parser.ParseComments)
+	require.NoError(t, err)
+	var body string
+	for _, d := range file.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "Example_quickStart" {
+			body = string(src[fset.Position(fn.Body.Lbrace).Offset+2 : fset.Position(fn.Body.Rbrace).Offset])
+		}
+	}
+	require.NotEmpty(t, body, "example_test.go has no Example_quickStart")
+	var want []string
+	for _, line := range strings.Split(body, "\n") {
+		want = append(want, strings.TrimPrefix(line, "\t"))
+	}
+	assert.Equal(t, strings.Join(want, "\n"), block)
+}
