@@ -235,7 +235,7 @@ func parseTokenResponse(body []byte, needID bool, keepRefresh string, now time.T
 		return nil, fmt.Errorf("%w: token answer lacks %s", ErrEndpointUnavailable, strings.Join(missing, ", "))
 	}
 	if wire.TokenType != "" && !strings.EqualFold(wire.TokenType, "Bearer") {
-		return nil, fmt.Errorf("%w: token_type %q is not Bearer", ErrEndpointUnavailable, wire.TokenType)
+		return nil, fmt.Errorf("%w: token_type %q is not Bearer", ErrEndpointUnavailable, clean(wire.TokenType, 32))
 	}
 	if wire.ExpiresIn <= 0 {
 		return nil, fmt.Errorf("%w: token answer has no positive expires_in", ErrEndpointUnavailable)
