@@ -136,10 +136,15 @@ func TestJWKSFault500s(t *testing.T) {
 	t.Logf("500s on refresh: %d verifications, %d refresh attempts over 3 minimum intervals", verified, ct.n.Load()-4)
 }
 
+// faultTimeout is the JWKS fetch timeout of the tests whose fetches hang or
+// trickle: long enough for a normal fetch on a loaded machine to fit in it.
+const faultTimeout = time.Second
+
 func TestJWKSFaultTimeouts(t *testing.T) {
 	ctx := context.Background()
 	t.Run("refresh hangs: the refreshing caller gets the held keys after the timeout", func(t *testing.T) {
-		f, ct := faultFixture(t, cognito.WithJWKSFetchTimeout(100*time.Millisecond), cognito.WithTokenCacheSize(0))
+		t.Parallel() // each waits out a timeout
+		f, ct := faultFixture(t, cognito.WithJWKSFetchTimeout(faultTimeout), cognito.WithTokenCacheSize(0))
 		raw := f.pool.MintIDToken("alice", cognitotest.WithExpiry(f.clock.Now().Add(3*time.Hour)))
 		_, err := f.v.VerifyIDToken(ctx, raw)
 		require.NoError(t, err)
@@ -152,8 +157,9 @@ func TestJWKSFaultTimeouts(t *testing.T) {
 		assert.EqualValues(t, 2, ct.n.Load(), "the timed-out refresh starts the quiet period")
 	})
 	t.Run("slow-loris body on the first fetch", func(t *testing.T) {
-		f, _ := faultFixture(t, cognito.WithJWKSFetchTimeout(200*time.Millisecond))
-		// A valid JWKS, one byte per millisecond: about 20 minutes in all.
+		t.Parallel() // each waits out a timeout
+		f, _ := faultFixture(t, cognito.WithJWKSFetchTimeout(faultTimeout))
+		// A valid JWKS, one byte per millisecond: about 17 minutes in all.
 		body := jwksBody(t, f.pool) + strings.Repeat(" ", 1<<20-2048)
 		f.pool.FailNext(cognitotest.EndpointJWKS, 1, cognitotest.Failure{Status: http.StatusOK, Body: body, Trickle: time.Millisecond})
 		_, err := f.v.VerifyIDToken(ctx, f.pool.MintIDToken("alice"))
@@ -163,7 +169,8 @@ func TestJWKSFaultTimeouts(t *testing.T) {
 		require.NoError(t, err, "the next call fetches again")
 	})
 	t.Run("slow-loris body on refresh", func(t *testing.T) {
-		f, _ := faultFixture(t, cognito.WithJWKSFetchTimeout(200*time.Millisecond), cognito.WithTokenCacheSize(0))
+		t.Parallel() // each waits out a timeout
+		f, _ := faultFixture(t, cognito.WithJWKSFetchTimeout(faultTimeout), cognito.WithTokenCacheSize(0))
 		raw := f.pool.MintIDToken("alice", cognitotest.WithExpiry(f.clock.Now().Add(3*time.Hour)))
 		_, err := f.v.VerifyIDToken(ctx, raw)
 		require.NoError(t, err)
