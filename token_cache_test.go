@@ -37,7 +37,7 @@ func TestTokenCacheRetain(t *testing.T) {
 	a := &publicKey{pub: &k1.PublicKey}
 	b := &publicKey{pub: &k2.PublicKey}
 
-	c := newTokenCache(16)
+	c := newTokenCache(1024) // roomy: no entry may be evicted for want of space
 	c.put("signed-by-a", &verified{kid: "a", key: a})
 	c.put("signed-by-b", &verified{kid: "b", key: b})
 	c.put("signed-by-c", &verified{kid: "c", key: b})

@@ -99,8 +99,8 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 }
 
 func (s *Server) pkceRequired() bool {
-	if s.settings.pkceRequired != nil {
-		return *s.settings.pkceRequired
+	if s.pkce != nil {
+		return *s.pkce
 	}
 	return s.clientSecret == ""
 }

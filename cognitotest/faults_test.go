@@ -101,12 +101,22 @@ func TestFailNextHangAndLongDelayLastUntilTheClientGivesUp(t *testing.T) {
 				done <- err
 			}()
 
-			<-held
-			cancel() // the client gives up while its request is held
+			select {
+			case <-held:
+			case err := <-done:
+				t.Fatalf("the request was answered instead of held: %v", err)
+			}
+			resp, _ := get(t, pool.Issuer()+"/.well-known/jwks.json")
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "the next request is served meanwhile")
+			select {
+			case err := <-done:
+				t.Fatalf("the held request was answered: %v", err)
+			default:
+			}
+
+			cancel() // the client gives up
 
 			assert.ErrorIs(t, <-done, context.Canceled)
-			resp, _ := get(t, pool.Issuer()+"/.well-known/jwks.json")
-			assert.Equal(t, http.StatusOK, resp.StatusCode, "the next request is served")
 		})
 	}
 }
@@ -125,7 +135,11 @@ func TestCloseEndsHungRequests(t *testing.T) {
 		}
 		done <- err
 	}()
-	<-held
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("the request was answered instead of held: %v", err)
+	}
 
 	s.Close() // returns only once the hung handler has
 

@@ -165,3 +165,15 @@ func TestMintHeaderOptions(t *testing.T) {
 	assert.Equal(t, `{"kid":"`+kid+`","alg":"none"}`, header(t, tok))
 	assert.True(t, strings.HasSuffix(tok, "."), "alg none has an empty signature")
 }
+
+func BenchmarkMintIDToken(b *testing.B) {
+	s, err := cognitotest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admins"}})
+	for b.Loop() {
+		s.MintIDToken("alice")
+	}
+}

@@ -33,7 +33,7 @@ func (f optionFunc) apply(s *settings) { f(s) }
 
 type settings struct {
 	addr            string
-	now             func() time.Time
+	clock           func() time.Time
 	poolID          string
 	clientID        string
 	clientSecret    string
@@ -41,7 +41,7 @@ type settings struct {
 	logoutURIs      []string
 	scopes          []string
 	rotateRefresh   bool
-	pkceRequired    *bool
+	pkce            *bool
 	tokenLifetime   time.Duration
 	refreshLifetime time.Duration
 }
@@ -49,7 +49,7 @@ type settings struct {
 func newSettings(opts []Option) settings {
 	s := settings{
 		addr:            "127.0.0.1:0",
-		now:             time.Now,
+		clock:           time.Now,
 		poolID:          DefaultPoolID,
 		clientID:        DefaultClientID,
 		clientSecret:    DefaultClientSecret,
@@ -80,7 +80,7 @@ func WithAddr(addr string) Option {
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(s *settings) {
 		if now != nil {
-			s.now = now
+			s.clock = now
 		}
 	})
 }
@@ -113,7 +113,7 @@ func WithPublicClient() Option {
 // does not require it, but a public client without it is open to code
 // interception, and the fake should catch that before production does.
 func WithPKCERequired(required bool) Option {
-	return optionFunc(func(s *settings) { s.pkceRequired = &required })
+	return optionFunc(func(s *settings) { s.pkce = &required })
 }
 
 // WithRedirectURI sets the callback URLs the app client allows; redirect_uri

@@ -158,7 +158,7 @@ func (s *Server) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) now() time.Time { return s.settings.now() }
+func (s *Server) now() time.Time { return s.clock() }
 
 var (
 	poolIDPattern   = regexp.MustCompile(`^[0-9A-Za-z-]+_[0-9A-Za-z]+$`)

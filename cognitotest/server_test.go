@@ -232,3 +232,31 @@ func do(t *testing.T, req *http.Request) (*http.Response, map[string]any) {
 func basic(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }
+
+// BenchmarkStart measures what a test pays for a fresh pool: with the
+// embedded keys, no RSA key generation.
+func BenchmarkStart(b *testing.B) {
+	for b.Loop() {
+		s, err := cognitotest.Start()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkRotateKeysGenerating measures a rotation once the embedded keys
+// have run out and two RSA keys must be generated.
+func BenchmarkRotateKeysGenerating(b *testing.B) {
+	s, err := cognitotest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 { // use up the embedded keys
+		s.RotateKeys(cognitotest.DropOld)
+	}
+	for b.Loop() {
+		s.RotateKeys(cognitotest.DropOld)
+	}
+}

@@ -1,0 +1,58 @@
+package cognito_test
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/cognitokit/cognito"
+)
+
+// The public API of ../shared/API.md, name by name and shape by shape: this
+// file stops compiling if any of them is renamed or reshaped.
+var (
+	_ func(cognito.Config) error                                                                         = cognito.Config.Validate
+	_ func(cognito.Config, string, ...cognito.AuthOption) string                                         = cognito.Config.LoginURL
+	_ func(cognito.Config) string                                                                        = cognito.Config.LogoutURL
+	_ func() string                                                                                      = cognito.GenerateVerifier
+	_ func(string) cognito.AuthOption                                                                    = cognito.WithPKCE
+	_ func(string) cognito.AuthOption                                                                    = cognito.WithNonce
+	_ func(string) cognito.AuthOption                                                                    = cognito.WithIdentityProvider
+	_ func(cognito.Config, ...cognito.Option) (*cognito.Client, error)                                   = cognito.NewClient
+	_ func(*cognito.Client, context.Context, string, ...cognito.ExchangeOption) (*cognito.Tokens, error) = (*cognito.Client).ExchangeCode
+	_ func(string) cognito.ExchangeOption                                                                = cognito.WithCodeVerifier
+	_ func(*cognito.Client, context.Context, string) (*cognito.Tokens, error)                            = (*cognito.Client).Refresh
+	_ func(*cognito.Client, context.Context, string) error                                               = (*cognito.Client).Revoke
+	_ func(*cognito.Client, context.Context, string) (*cognito.UserInfo, error)                          = (*cognito.Client).UserInfo
+	_ func(cognito.Config, ...cognito.Option) (*cognito.Verifier, error)                                 = cognito.NewVerifier
+	_ func(*cognito.Verifier, context.Context, string) (*cognito.IDToken, error)                         = (*cognito.Verifier).VerifyIDToken
+	_ func(*cognito.Verifier, context.Context, string) (*cognito.AccessToken, error)                     = (*cognito.Verifier).VerifyAccessToken
+	_ func(*cognito.IDToken, any) error                                                                  = (*cognito.IDToken).Claims
+	_ func(*cognito.AccessToken, any) error                                                              = (*cognito.AccessToken).Claims
+	_ func(*http.Client) cognito.Option                                                                  = cognito.WithHTTPClient
+
+	_ = cognito.Config{
+		Region: "", UserPoolID: "", ClientID: "", ClientSecret: "", Domain: "",
+		RedirectURI: "", LogoutURI: "", Scopes: []string{}, Issuer: "", JWKSURL: "",
+	}
+	_ = cognito.Tokens{IDToken: "", AccessToken: "", RefreshToken: "", TokenType: "", Expiry: time.Time{}}
+	_ = cognito.IDToken{
+		Subject: "", Email: "", Username: "", Issuer: "", Audience: "", Nonce: "",
+		EmailVerified: false, Groups: []string{}, IssuedAt: time.Time{}, Expiry: time.Time{}, AuthTime: time.Time{},
+	}
+	_ = cognito.AccessToken{
+		Subject: "", ClientID: "", Username: "", Issuer: "", Scopes: []string{}, Groups: []string{},
+		IssuedAt: time.Time{}, Expiry: time.Time{}, AuthTime: time.Time{},
+	}
+	_       = cognito.OAuthError{StatusCode: 0, Code: "", Description: ""}
+	_ error = (*cognito.OAuthError)(nil)
+
+	_ = []error{
+		cognito.ErrInvalidConfig,
+		cognito.ErrMalformedToken, cognito.ErrInvalidSignature, cognito.ErrUnsupportedAlgorithm, cognito.ErrUnknownKey,
+		cognito.ErrTokenExpired, cognito.ErrTokenNotYetValid, cognito.ErrInvalidIssuer, cognito.ErrInvalidAudience, cognito.ErrInvalidTokenUse,
+		cognito.ErrJWKSUnavailable,
+		cognito.ErrInvalidGrant, cognito.ErrInvalidClient, cognito.ErrInvalidRequest, cognito.ErrUnauthorizedClient, cognito.ErrUnsupportedGrantType,
+		cognito.ErrEndpointUnavailable,
+	}
+)
