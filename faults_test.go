@@ -429,8 +429,8 @@ func TestVerifierUnknownKidFlood(t *testing.T) {
 	_, err = f.v.VerifyIDToken(context.Background(), good)
 	require.NoError(t, err, "known kids keep verifying through the flood")
 	assert.Equal(t, 7*n, rejected)
-	t.Logf("unknown-kid flood: %d rejections (ErrUnknownKey) over 3 minimum intervals, %d JWKS fetches (1 initial + %d refetches); "+
-		"%d more rejected while the JWKS endpoint hung, with no request", rejected, fetches, fetches-1, n)
+	t.Logf("unknown-kid flood: %d rejections with ErrUnknownKey in all; %d JWKS fetches over 3 minimum intervals (1 initial + %d refetches); "+
+		"%d of the rejections while the JWKS endpoint hung, with no request", rejected, fetches, fetches-1, n)
 }
 
 func TestVerifierFollowsKeyRotation(t *testing.T) {
