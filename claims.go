@@ -20,7 +20,9 @@ var errNotObject = errors.New("is not a JSON object")
 
 // eachMember calls fn with the name and raw value of each member of the JSON
 // object data, and fails on invalid JSON, a non-object or a repeated name.
-// Names are compared unescaped, so "\u0061ud" repeats "aud".
+// Names are compared as encoding/json decodes them, unescaped and with
+// invalid UTF-8 replaced by U+FFFD, so "\u0061ud" repeats "aud", and names
+// that differ only in invalid bytes repeat each other.
 func eachMember(data []byte, fn func(name, value []byte) error) error {
 	if !json.Valid(data) {
 		return errors.New("is not valid JSON")
@@ -34,7 +36,7 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
 		end := skipString(data, i)
 		name := data[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
+		if !plainString(data[i:end]) {
 			s, err := decodeString(data[i:end])
 			if err != nil {
 				return err

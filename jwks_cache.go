@@ -102,6 +102,11 @@ func (c *jwksCache) startQuiet() { c.quietUntil.Store(c.now().Add(c.minRefetch).
 // waiting caller returns, so a flood of unknown kids causes one fetch.
 func (c *jwksCache) fetch(ctx context.Context, wantKid string) (*keySet, error) {
 	ch := c.fetches.DoChan("jwks", func() (any, error) {
+		// A caller that decided to fetch just as another fetch ended must
+		// not fetch again when that fetch already answered it.
+		if set := c.current.Load(); set != nil && c.answered(set, wantKid) {
+			return set, nil
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 		defer cancel()
 		set, err := c.download(fctx)
@@ -127,6 +132,16 @@ func (c *jwksCache) fetch(ctx context.Context, wantKid string) (*keySet, error) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// answered reports whether set makes a fetch for wantKid pointless: it has
+// the kid, or lacks it during the quiet period; for a refresh (wantKid
+// empty), it is younger than the refresh interval.
+func (c *jwksCache) answered(set *keySet, wantKid string) bool {
+	if wantKid == "" {
+		return c.now().Sub(set.fetchedAt) < c.refresh
+	}
+	return set.keys[wantKid] != nil || c.quiet()
 }
 
 func (c *jwksCache) download(ctx context.Context) (*keySet, error) {

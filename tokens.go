@@ -203,6 +203,14 @@ func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string)
 	if err != nil {
 		return nil, err
 	}
+	return parseTokenResponse(body, slices.Contains(c.cfg.scopes(), "openid"), keepRefresh, c.now())
+}
+
+// parseTokenResponse decodes a 2xx answer of the token endpoint. needID says
+// whether it must carry an ID token (the openid scope was asked for);
+// keepRefresh is returned as RefreshToken when it carries none (a refresh
+// without rotation); now dates Expiry.
+func parseTokenResponse(body []byte, needID bool, keepRefresh string, now time.Time) (*Tokens, error) {
 	var wire struct {
 		IDToken      string `json:"id_token"`
 		AccessToken  string `json:"access_token"`
@@ -217,7 +225,7 @@ func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string)
 	if wire.AccessToken == "" {
 		missing = append(missing, "access_token")
 	}
-	if wire.IDToken == "" && slices.Contains(c.cfg.scopes(), "openid") {
+	if wire.IDToken == "" && needID {
 		missing = append(missing, "id_token")
 	}
 	if wire.RefreshToken == "" && keepRefresh == "" {
@@ -227,7 +235,7 @@ func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string)
 		return nil, fmt.Errorf("%w: token answer lacks %s", ErrEndpointUnavailable, strings.Join(missing, ", "))
 	}
 	if wire.TokenType != "" && !strings.EqualFold(wire.TokenType, "Bearer") {
-		return nil, fmt.Errorf("%w: token_type %q is not Bearer", ErrEndpointUnavailable, wire.TokenType)
+		return nil, fmt.Errorf("%w: token_type %q is not Bearer", ErrEndpointUnavailable, clean(wire.TokenType, 32))
 	}
 	if wire.ExpiresIn <= 0 {
 		return nil, fmt.Errorf("%w: token answer has no positive expires_in", ErrEndpointUnavailable)
@@ -237,7 +245,7 @@ func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string)
 		AccessToken:  wire.AccessToken,
 		RefreshToken: wire.RefreshToken,
 		TokenType:    "Bearer",
-		Expiry:       c.now().Add(time.Duration(wire.ExpiresIn) * time.Second),
+		Expiry:       now.Add(time.Duration(wire.ExpiresIn) * time.Second),
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = keepRefresh

@@ -27,9 +27,10 @@
 // As in Cognito, ID tokens and access tokens are signed by two different RSA
 // keys, both published in the JWKS. For tests of the code that consumes
 // tokens, MintIDToken and MintAccessToken make tokens with any claim changed,
-// RotateKeys and RetireKey change the signing keys, FailNext makes an
-// endpoint fail, hang or answer garbage, and Requests counts what each
-// endpoint was asked.
+// SignRaw signs hand-made header and claims bytes (repeated members, wrong
+// types, any alg) with the key SigningKeyID names, RotateKeys and RetireKey
+// change the signing keys, FailNext makes an endpoint fail, hang, trickle or
+// answer garbage, and Requests counts what each endpoint was asked.
 //
 // The fake keeps no browser session: every authorize request signs in anew.
 // It signs with test-only keys shipped in its source (testkeys.pem): never

@@ -31,12 +31,18 @@ const (
 // nothing. Otherwise the endpoint answers Status (200 when only Body is set)
 // with Body, as ContentType (default: application/json for the JSON
 // endpoints, text/html for the pages).
+//
+// Trickle makes a slow-loris answer: the status and headers go at once, then
+// Body one byte at a time, each flushed, the first at once and the next ones
+// Trickle apart, so that only a deadline on the whole exchange ends it early.
+// The request's context and Close cut it short.
 type Failure struct {
 	Status      int
 	Body        string
 	ContentType string
 	Delay       time.Duration
 	Hang        bool
+	Trickle     time.Duration
 }
 
 // FailNext makes the next n requests to ep meet f instead of the endpoint's
@@ -129,8 +135,37 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, ep Endpoint, f F
 	}
 	w.Header().Set("Content-Type", cmp.Or(f.ContentType, ep.contentType()))
 	w.WriteHeader(cmp.Or(f.Status, http.StatusOK))
+	if f.Trickle > 0 {
+		s.trickle(w, r, ep, f)
+		return false
+	}
 	io.WriteString(w, f.Body) //nolint:errcheck // the client may be gone
 	return false
+}
+
+// trickle writes f.Body one byte per f.Trickle, flushing each.
+func (s *Server) trickle(w http.ResponseWriter, r *http.Request, ep Endpoint, f Failure) {
+	rc := http.NewResponseController(w)
+	if rc.Flush() != nil {
+		return
+	}
+	s.faults.held(ep)
+	tick := time.NewTicker(f.Trickle)
+	defer tick.Stop()
+	for i := 0; i < len(f.Body); i++ {
+		if i > 0 {
+			select {
+			case <-tick.C:
+			case <-r.Context().Done():
+				return
+			case <-s.closed:
+				return
+			}
+		}
+		if _, err := io.WriteString(w, f.Body[i:i+1]); err != nil || rc.Flush() != nil {
+			return
+		}
+	}
 }
 
 func (ep Endpoint) contentType() string {

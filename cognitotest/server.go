@@ -82,8 +82,8 @@ func Start(opts ...Option) (*Server, error) {
 }
 
 // Close stops the server: it closes the listener and every connection, ends
-// the requests held by a Failure's Delay or Hang, and waits for the handlers
-// to return. Calling it again does nothing.
+// the requests held by a Failure's Delay, Hang or Trickle, and waits for the
+// handlers to return. Calling it again does nothing.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.shutdown {
