@@ -68,11 +68,15 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 		if set, err = c.fetch(ctx, kid); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, err)
 		}
-	} else if c.now().Sub(set.fetchedAt) >= c.refresh && !c.quiet() && c.refreshing.CompareAndSwap(false, true) {
-		if fresh, err := c.fetch(ctx, ""); err == nil {
-			set = fresh
-		}
+	} else if c.refreshDue(set) && c.refreshing.CompareAndSwap(false, true) {
+		fresh, err := c.fetch(ctx, "")
 		c.refreshing.Store(false)
+		if err == nil {
+			set = fresh
+			if set.keys[kid] == nil {
+				c.startQuiet() // this call's own refetch lacks the kid: no second one
+			}
+		}
 	}
 	if k := set.keys[kid]; k != nil {
 		return k, nil
@@ -89,6 +93,20 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 	}
 	c.startQuiet()
 	return nil, fmt.Errorf("%w: kid %q is not in the JWKS", ErrUnknownKey, clean(kid, 64))
+}
+
+// refreshDue reports whether set is old enough to refetch and no quiet
+// period holds the refetch back.
+func (c *jwksCache) refreshDue(set *keySet) bool {
+	return c.now().Sub(set.fetchedAt) >= c.refresh && !c.quiet()
+}
+
+// stale reports whether the cached keys are due for a refresh: verified-token
+// cache hits then take the full path once, which refreshes the keys and drops
+// the cached tokens of a key that left the JWKS.
+func (c *jwksCache) stale() bool {
+	set := c.current.Load()
+	return set != nil && c.refreshDue(set)
 }
 
 func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load() }

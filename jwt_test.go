@@ -497,3 +497,24 @@ func TestTokenCache(t *testing.T) {
 		require.ErrorIs(t, err, cognito.ErrUnknownKey)
 	})
 }
+
+func TestTokenCacheHitRefreshesStaleKeys(t *testing.T) {
+	// A service that only ever sees cached tokens still refreshes its keys on
+	// the long interval, and stops accepting what a removed key signed.
+	f := newPoolFixture(t)
+	ctx := context.Background()
+	raw := f.pool.MintIDToken("alice", cognitotest.WithExpiry(f.clock.Now().Add(2*cognito.DefaultJWKSRefreshInterval)))
+	_, err := f.v.VerifyIDToken(ctx, raw)
+	require.NoError(t, err)
+
+	f.pool.RotateKeys(cognitotest.DropOld)
+	f.clock.Advance(cognito.DefaultJWKSRefreshInterval - time.Second)
+	_, err = f.v.VerifyIDToken(ctx, raw)
+	require.NoError(t, err, "a hit while the keys are fresh")
+	require.Equal(t, 1, f.pool.Requests(cognitotest.EndpointJWKS))
+
+	f.clock.Advance(time.Second)
+	_, err = f.v.VerifyIDToken(ctx, raw)
+	require.ErrorIs(t, err, cognito.ErrUnknownKey)
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointJWKS))
+}
