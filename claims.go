@@ -16,54 +16,84 @@ import (
 // or ignore it), and a repeated member name is refused, since parsers disagree
 // on which copy wins.
 
-var errNotObject = errors.New("is not a JSON object")
+var (
+	errNotObject   = errors.New("is not a JSON object")
+	errInvalidJSON = errors.New("is not valid JSON")
+	errTooDeep     = fmt.Errorf("nests deeper than %d levels", maxJSONDepth)
+)
+
+// maxJSONDepth bounds the nesting of a token's header and claims; Cognito's
+// go two levels deep.
+const maxJSONDepth = 32
 
 // eachMember calls fn with the name and raw value of each member of the JSON
-// object data, and fails on invalid JSON, a non-object or a repeated name.
-// Names are compared as encoding/json decodes them, unescaped and with
-// invalid UTF-8 replaced by U+FFFD, so "\u0061ud" repeats "aud", and names
-// that differ only in invalid bytes repeat each other.
+// object data, and fails on invalid JSON (RFC 8259, as json.Valid judges it),
+// a non-object, nesting deeper than maxJSONDepth or a repeated name. Names are
+// compared as encoding/json decodes them, unescaped and with invalid UTF-8
+// replaced by U+FFFD, so "\u0061ud" repeats "aud", and names that differ only
+// in invalid bytes repeat each other. It validates as it goes, in one pass.
 func eachMember(data []byte, fn func(name, value []byte) error) error {
-	if !json.Valid(data) {
-		return errors.New("is not valid JSON")
-	}
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
+		if _, err := scanValue(data, i, 0); err != nil {
+			return err
+		}
 		return errNotObject
 	}
 	var names [24][]byte
 	seen := names[:0]
-	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
-		end := skipString(data, i)
-		name := data[i+1 : end-1]
-		if !plainString(data[i:end]) {
-			s, err := decodeString(data[i:end])
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return errInvalidJSON
+			}
+			end, err := scanString(data, i)
 			if err != nil {
 				return err
 			}
-			name = []byte(s)
-		}
-		for _, n := range seen {
-			if bytes.Equal(n, name) {
-				return fmt.Errorf("repeats member %q", clean(string(name), 40))
+			name := data[i+1 : end-1]
+			if !plainString(data[i:end]) {
+				s, err := decodeString(data[i:end])
+				if err != nil {
+					return err
+				}
+				name = []byte(s)
 			}
-		}
-		seen = append(seen, name)
-		i = skipSpace(data, skipSpace(data, end)+1) // past the colon
-		end = skipValue(data, i)
-		if err := fn(name, data[i:end]); err != nil {
-			return err
-		}
-		i = skipSpace(data, end)
-		if i < len(data) && data[i] == ',' {
+			for _, n := range seen {
+				if bytes.Equal(n, name) {
+					return fmt.Errorf("repeats member %q", clean(string(name), 40))
+				}
+			}
+			seen = append(seen, name)
+			if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
+				return errInvalidJSON
+			}
 			i = skipSpace(data, i+1)
+			if end, err = scanValue(data, i, 1); err != nil {
+				return err
+			}
+			if err := fn(name, data[i:end]); err != nil {
+				return err
+			}
+			if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			if i >= len(data) || data[i] != '}' {
+				return errInvalidJSON
+			}
+			i++
+			break
 		}
+	}
+	if skipSpace(data, i) != len(data) {
+		return errInvalidJSON
 	}
 	return nil
 }
-
-// The skip functions assume valid JSON (eachMember checks it first) and stay
-// within bounds whatever the input.
 
 func skipSpace(d []byte, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
@@ -72,45 +102,147 @@ func skipSpace(d []byte, i int) int {
 	return i
 }
 
-// skipString returns the index just past the string starting at d[i] == '"'.
-func skipString(d []byte, i int) int {
+// scanString returns the index just past the JSON string starting at d[i],
+// checking its escapes and that it holds no control characters.
+func scanString(d []byte, i int) (int, error) {
+	if i >= len(d) || d[i] != '"' {
+		return 0, errInvalidJSON
+	}
 	for i++; i < len(d); i++ {
-		switch d[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(d)
-}
-
-// skipValue returns the index just past the value starting at d[i].
-func skipValue(d []byte, i int) int {
-	if i >= len(d) {
-		return len(d)
-	}
-	switch d[i] {
-	case '"':
-		return skipString(d, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(d); i++ {
+		switch c := d[i]; {
+		case c == '"':
+			return i + 1, nil
+		case c < 0x20:
+			return 0, errInvalidJSON
+		case c == '\\':
+			if i++; i >= len(d) {
+				return 0, errInvalidJSON
+			}
 			switch d[i] {
-			case '"':
-				i = skipString(d, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(d) || !isHex(d[i+1]) || !isHex(d[i+2]) || !isHex(d[i+3]) || !isHex(d[i+4]) {
+					return 0, errInvalidJSON
 				}
+				i += 4
+			default:
+				return 0, errInvalidJSON
 			}
 		}
-		return len(d)
 	}
-	for i < len(d) && d[i] != ',' && d[i] != '}' && d[i] != ']' && d[i] != ' ' &&
-		d[i] != '\t' && d[i] != '\n' && d[i] != '\r' {
+	return 0, errInvalidJSON
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// scanValue returns the index just past the JSON value starting at d[i], which
+// sits depth containers deep.
+func scanValue(d []byte, i, depth int) (int, error) {
+	if i >= len(d) {
+		return 0, errInvalidJSON
+	}
+	switch c := d[i]; {
+	case c == '"':
+		return scanString(d, i)
+	case c == '{' || c == '[':
+		if depth >= maxJSONDepth {
+			return 0, errTooDeep
+		}
+		return scanContainer(d, i, depth+1)
+	case c == 't':
+		return scanLiteral(d, i, "true")
+	case c == 'f':
+		return scanLiteral(d, i, "false")
+	case c == 'n':
+		return scanLiteral(d, i, "null")
+	case c == '-' || '0' <= c && c <= '9':
+		return scanNumber(d, i)
+	}
+	return 0, errInvalidJSON
+}
+
+// scanContainer scans the object or array starting at d[i].
+func scanContainer(d []byte, i, depth int) (int, error) {
+	closing, object := byte(']'), d[i] == '{'
+	if object {
+		closing = '}'
+	}
+	if i = skipSpace(d, i+1); i < len(d) && d[i] == closing {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if object {
+			if i, err = scanString(d, i); err != nil {
+				return 0, err
+			}
+			if i = skipSpace(d, i); i >= len(d) || d[i] != ':' {
+				return 0, errInvalidJSON
+			}
+			i = skipSpace(d, i+1)
+		}
+		if i, err = scanValue(d, i, depth); err != nil {
+			return 0, err
+		}
+		if i = skipSpace(d, i); i >= len(d) {
+			return 0, errInvalidJSON
+		}
+		switch d[i] {
+		case ',':
+			i = skipSpace(d, i+1)
+		case closing:
+			return i + 1, nil
+		default:
+			return 0, errInvalidJSON
+		}
+	}
+}
+
+func scanLiteral(d []byte, i int, lit string) (int, error) {
+	if len(d)-i < len(lit) || string(d[i:i+len(lit)]) != lit {
+		return 0, errInvalidJSON
+	}
+	return i + len(lit), nil
+}
+
+// scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func scanNumber(d []byte, i int) (int, error) {
+	if d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && '1' <= d[i] && d[i] <= '9':
+		i = skipDigits(d, i)
+	default:
+		return 0, errInvalidJSON
+	}
+	if i < len(d) && d[i] == '.' {
+		if j := skipDigits(d, i+1); j > i+1 {
+			i = j
+		} else {
+			return 0, errInvalidJSON
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := skipDigits(d, i)
+		if j == i {
+			return 0, errInvalidJSON
+		}
+		i = j
+	}
+	return i, nil
+}
+
+func skipDigits(d []byte, i int) int {
+	for i < len(d) && '0' <= d[i] && d[i] <= '9' {
 		i++
 	}
 	return i
@@ -168,17 +300,21 @@ func checkString(v []byte) (stringClaim, error) {
 	return v, nil
 }
 
-// checkStrings checks that v is an array of JSON strings and returns them
-// undecoded.
+// checkStrings checks that v, a valid JSON value, is an array of strings and
+// passes them to each undecoded.
 func checkStrings(v []byte, each func(stringClaim)) error {
+	errNotStrings := errors.New("is not an array of strings")
 	if len(v) == 0 || v[0] != '[' {
-		return errors.New("is not an array of strings")
+		return errNotStrings
 	}
 	for i := skipSpace(v, 1); i < len(v) && v[i] != ']'; {
-		end := skipValue(v, i)
+		end, err := scanString(v, i)
+		if err != nil {
+			return errNotStrings
+		}
 		s, err := checkString(v[i:end])
 		if err != nil {
-			return errors.New("is not an array of strings")
+			return errNotStrings
 		}
 		each(s)
 		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {

@@ -921,9 +921,13 @@ func hostileCases() []hostileCase {
 		add(hostileCase{name: name, want: cognito.ErrMalformedToken,
 			token: func(_ *testing.T, e *hostileEnv) string { return e.pool.SignRaw(e.idHeader().bytes(), []byte(raw)) }})
 	}
-	add(hostileCase{name: "claims with an ignored member nested 5000 deep", want: nil,
+	add(hostileCase{name: "claims with an ignored member nested 5000 deep", want: cognito.ErrMalformedToken,
 		token: idTok(func(_ *hostileEnv, c object) object {
 			return c.set("custom:deep", strings.Repeat("[", 5000)+strings.Repeat("]", 5000))
+		})})
+	add(hostileCase{name: "claims with an ignored member nested 31 deep", want: nil,
+		token: idTok(func(_ *hostileEnv, c object) object {
+			return c.set("custom:deep", strings.Repeat("[", 31)+strings.Repeat("]", 31))
 		})})
 
 	// Every claim of the wrong JSON type is malformed, never coerced.
