@@ -285,6 +285,7 @@ func (s stringClaim) equals(want string) bool {
 	return err == nil && got == want
 }
 
+// String decodes the claim; it is empty if the claim is not a string.
 func (s stringClaim) String() string {
 	got, _ := decodeString(s)
 	return got

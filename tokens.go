@@ -179,6 +179,7 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (*UserInfo, e
 // userInfo sends in some pools.
 type flexBool bool
 
+// UnmarshalJSON accepts a boolean or its string form.
 func (b *flexBool) UnmarshalJSON(data []byte) error {
 	switch string(data) {
 	case "true", `"true"`:
