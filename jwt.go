@@ -3,14 +3,14 @@ package cognito
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 )
 
 const (
@@ -214,7 +214,12 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if len(sig) != key.pub.Size() {
 		return nil, fmt.Errorf("%w: signature is %d bytes, the key's are %d", ErrInvalidSignature, len(sig), key.pub.Size())
 	}
-	if err := jwsbb.VerifyRSA(key.pub, tok[:dot2], sig, crypto.SHA256, false); err != nil {
+	// RS256 is RSASSA-PKCS1-v1_5 over SHA-256 (RFC 7518 section 3.3). jwx's
+	// generic jws/jwsbb path ends in this same call, but looks the algorithm
+	// up in a registry behind a process-wide lock first; with the algorithm
+	// fixed, the hot path calls crypto/rsa itself.
+	digest := sha256.Sum256(tok[:dot2])
+	if err := rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, digest[:], sig); err != nil {
 		return nil, fmt.Errorf("%w: the signature does not verify with kid %q", ErrInvalidSignature, clean(hdr.kid, 64))
 	}
 
