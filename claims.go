@@ -40,8 +40,8 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		}
 		return errNotObject
 	}
-	var names [24][]byte
-	seen := names[:0]
+	var names [16][]byte
+	seen, seenSet := names[:0], map[string]struct{}(nil)
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		i++
@@ -62,12 +62,9 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 				}
 				name = []byte(s)
 			}
-			for _, n := range seen {
-				if bytes.Equal(n, name) {
-					return fmt.Errorf("repeats member %q", clean(string(name), 40))
-				}
+			if repeated(&seen, &seenSet, name) {
+				return fmt.Errorf("repeats member %q", clean(string(name), 40))
 			}
-			seen = append(seen, name)
 			if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
 				return errInvalidJSON
 			}
@@ -93,6 +90,33 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		return errInvalidJSON
 	}
 	return nil
+}
+
+// repeated reports whether name was seen before, and records it. The first
+// names are compared in a small array, which is fastest for tokens as Cognito
+// makes them; past its size a map takes over, so that a hostile document with
+// thousands of members costs linear time, not quadratic.
+func repeated(seen *[][]byte, set *map[string]struct{}, name []byte) bool {
+	if *set == nil {
+		for _, n := range *seen {
+			if bytes.Equal(n, name) {
+				return true
+			}
+		}
+		if len(*seen) < cap(*seen) {
+			*seen = append(*seen, name)
+			return false
+		}
+		*set = make(map[string]struct{}, 2*cap(*seen))
+		for _, n := range *seen {
+			(*set)[string(n)] = struct{}{}
+		}
+	}
+	if _, ok := (*set)[string(name)]; ok {
+		return true
+	}
+	(*set)[string(name)] = struct{}{}
+	return false
 }
 
 func skipSpace(d []byte, i int) int {

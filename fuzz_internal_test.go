@@ -7,11 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Fuzz targets of the parsers, from the inside (see fuzz_test.go for how to
@@ -346,4 +349,19 @@ func FuzzParseTokenResponse(f *testing.F) {
 			t.Fatalf("tokens expire at %v, not after %v (body %q)", tok.Expiry, now, body)
 		}
 	})
+}
+
+func TestEachMemberRepeatsAmongManyMembers(t *testing.T) {
+	// Past the first names the check moves to a map: repeats are still found,
+	// wherever they stand.
+	var b strings.Builder
+	b.WriteString(`{`)
+	for i := range 5000 {
+		fmt.Fprintf(&b, `"m%d":%d,`, i, i)
+	}
+	for _, dup := range []string{`"m3"`, `"m4999"`, `"\u006d100"`} {
+		doc := b.String() + dup + `:0}`
+		require.ErrorContains(t, eachMember([]byte(doc), func(_, _ []byte) error { return nil }), "repeats member", dup)
+	}
+	require.NoError(t, eachMember([]byte(b.String()+`"last":0}`), func(_, _ []byte) error { return nil }))
 }
