@@ -39,7 +39,9 @@ var (
 	// ErrInvalidTokenUse: token_use is not "id" (VerifyIDToken) or "access"
 	// (VerifyAccessToken).
 	ErrInvalidTokenUse = errors.New("cognito: invalid token_use")
-	// ErrJWKSUnavailable: the user pool's keys could not be fetched and none are cached.
+	// ErrJWKSUnavailable: the user pool's keys could not be fetched and none
+	// are cached, or the refetch for a kid the cached keys lack failed (the
+	// error then matches ErrUnknownKey too): the token may be fine.
 	ErrJWKSUnavailable = errors.New("cognito: JWKS unavailable")
 
 	// ErrInvalidGrant: the code or refresh token is invalid, expired, revoked or
@@ -95,13 +97,25 @@ func (e *OAuthError) Error() string {
 }
 
 // Is reports whether target is the sentinel of e's code, or
-// ErrEndpointUnavailable for a status worth retrying.
+// ErrEndpointUnavailable for a status worth retrying. An answer whose code has
+// no sentinel (none, or one such as "invalid_scope") matches ErrInvalidRequest
+// for a 4xx status and ErrEndpointUnavailable for any other, so that every
+// OAuthError matches a sentinel.
 func (e *OAuthError) Is(target error) bool {
-	if target == ErrEndpointUnavailable {
-		return retryableStatus(e.StatusCode)
+	if target == ErrEndpointUnavailable && retryableStatus(e.StatusCode) {
+		return true
 	}
-	s, ok := oauthErrorCodes[e.Code]
-	return ok && s == target
+	if s, ok := oauthErrorCodes[e.Code]; ok {
+		return s == target
+	}
+	clientError := e.StatusCode >= 400 && e.StatusCode < 500
+	switch target {
+	case ErrInvalidRequest:
+		return clientError && e.StatusCode != http.StatusTooManyRequests
+	case ErrEndpointUnavailable:
+		return !clientError
+	}
+	return false
 }
 
 func retryableStatus(code int) bool {

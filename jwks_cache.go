@@ -86,7 +86,7 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 	}
 	set, err := c.fetch(ctx, kid)
 	if err != nil {
-		return nil, fmt.Errorf("%w: kid %q is not in the cached JWKS, and refetching it failed: %w", ErrUnknownKey, clean(kid, 64), err)
+		return nil, fmt.Errorf("%w: kid %q is not in the cached JWKS, and %w: %w", ErrUnknownKey, clean(kid, 64), ErrJWKSUnavailable, err)
 	}
 	if k := set.keys[kid]; k != nil {
 		return k, nil

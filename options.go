@@ -32,7 +32,13 @@ type settings struct {
 	tokenCacheSize int
 }
 
-var defaultHTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+// defaultHTTPClient follows no redirect: a redirected POST would resend the
+// code, refresh token or client secret, and a redirected JWKS fetch could
+// leave https. A 3xx answer is an error instead.
+var defaultHTTPClient = &http.Client{
+	Timeout:       DefaultHTTPTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
 
 func newSettings(opts []Option) settings {
 	s := settings{
@@ -52,7 +58,10 @@ func newSettings(opts []Option) settings {
 }
 
 // WithHTTPClient makes NewClient and NewVerifier send their requests through c
-// instead of a client with a DefaultHTTPTimeout timeout. A nil c is ignored.
+// instead of the default client, which has a DefaultHTTPTimeout timeout and
+// follows no redirect. Give c a CheckRedirect that returns
+// http.ErrUseLastResponse too: a followed redirect resends a token request's
+// body, credentials included. A nil c is ignored.
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(s *settings) {
 		if c != nil {

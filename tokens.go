@@ -14,8 +14,12 @@ import (
 	"time"
 )
 
-// maxBodyBytes bounds every response body this package reads.
-const maxBodyBytes = 1 << 20
+const (
+	// maxBodyBytes bounds every response body this package reads.
+	maxBodyBytes = 1 << 20
+	// maxExpiresIn bounds expires_in, in seconds, well inside time.Duration.
+	maxExpiresIn = 10 * 365 * 24 * 3600
+)
 
 // Client calls the user pool's OAuth 2.0 endpoints under Config.Domain:
 // /oauth2/token, /oauth2/revoke and /oauth2/userInfo. It is safe for
@@ -238,8 +242,8 @@ func parseTokenResponse(body []byte, needID bool, keepRefresh string, now time.T
 	if wire.TokenType != "" && !strings.EqualFold(wire.TokenType, "Bearer") {
 		return nil, fmt.Errorf("%w: token_type %q is not Bearer", ErrEndpointUnavailable, clean(wire.TokenType, 32))
 	}
-	if wire.ExpiresIn <= 0 {
-		return nil, fmt.Errorf("%w: token answer has no positive expires_in", ErrEndpointUnavailable)
+	if wire.ExpiresIn <= 0 || wire.ExpiresIn > maxExpiresIn {
+		return nil, fmt.Errorf("%w: token answer has no expires_in between 1 s and 10 years", ErrEndpointUnavailable)
 	}
 	t := &Tokens{
 		IDToken:      wire.IDToken,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -323,7 +324,11 @@ func TestTokenEndpointFaults(t *testing.T) {
 		{"500", cognitotest.Failure{Status: 500, Body: `{"error":"internal_error"}`}, []error{cognito.ErrEndpointUnavailable}, cognito.ErrInvalidGrant, 500, "internal_error"},
 		{"503 HTML page from a proxy", cognitotest.Failure{Status: 503, Body: "<html><body>Service Unavailable</body></html>", ContentType: "text/html"}, []error{cognito.ErrEndpointUnavailable}, nil, 503, ""},
 		{"429", cognitotest.Failure{Status: 429, Body: `{"error":"too_many_requests"}`}, []error{cognito.ErrEndpointUnavailable}, nil, 429, "too_many_requests"},
-		{"400 HTML page", cognitotest.Failure{Status: 400, Body: "<html>Bad Request</html>", ContentType: "text/html"}, nil, cognito.ErrEndpointUnavailable, 400, ""},
+		{"400 HTML page", cognitotest.Failure{Status: 400, Body: "<html>Bad Request</html>", ContentType: "text/html"}, []error{cognito.ErrInvalidRequest}, cognito.ErrEndpointUnavailable, 400, ""},
+		{"403 empty", cognitotest.Failure{Status: 403}, []error{cognito.ErrInvalidRequest}, cognito.ErrEndpointUnavailable, 403, ""},
+		{"400 invalid_scope, a code with no sentinel", cognitotest.Failure{Status: 400, Body: `{"error":"invalid_scope"}`}, []error{cognito.ErrInvalidRequest}, cognito.ErrInvalidGrant, 400, "invalid_scope"},
+		{"404 page", cognitotest.Failure{Status: 404, Body: "not found", ContentType: "text/plain"}, []error{cognito.ErrInvalidRequest}, nil, 404, ""},
+		{"expires_in past time.Duration", cognitotest.Failure{Status: 200, Body: `{"id_token":"i","access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":10000000000}`}, []error{cognito.ErrEndpointUnavailable}, nil, 0, ""},
 		{"400 invalid_request", cognitotest.Failure{Status: 400, Body: `{"error":"invalid_request","error_description":"bad"}`}, []error{cognito.ErrInvalidRequest}, cognito.ErrEndpointUnavailable, 400, "invalid_request"},
 		{"400 unauthorized_client", cognitotest.Failure{Status: 400, Body: `{"error":"unauthorized_client"}`}, []error{cognito.ErrUnauthorizedClient}, nil, 400, "unauthorized_client"},
 		{"400 unsupported_grant_type", cognitotest.Failure{Status: 400, Body: `{"error":"unsupported_grant_type"}`}, []error{cognito.ErrUnsupportedGrantType}, nil, 400, "unsupported_grant_type"},
@@ -418,6 +423,36 @@ func TestTokenEndpointTimeoutAndCancel(t *testing.T) {
 		require.ErrorIs(t, err, cognito.ErrEndpointUnavailable)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	// A redirected POST would resend the code and the client secret to
+	// wherever the Location points.
+	f := newClientFixture(t)
+	code := f.authorize(t)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.pool.URL()+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	cfg := f.cfg
+	cfg.Domain = redirector.URL
+	c, err := cognito.NewClient(cfg)
+	require.NoError(t, err)
+	f.pool.ResetCounts()
+
+	_, err = c.ExchangeCode(context.Background(), code)
+	var oe *cognito.OAuthError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusTemporaryRedirect, oe.StatusCode)
+	assert.ErrorIs(t, err, cognito.ErrEndpointUnavailable)
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "the code went nowhere else")
+
+	cfg.JWKSURL = redirector.URL + "/" + cognitotest.DefaultPoolID + "/.well-known/jwks.json"
+	v, err := cognito.NewVerifier(cfg)
+	require.NoError(t, err)
+	_, err = v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice"))
+	require.ErrorIs(t, err, cognito.ErrJWKSUnavailable)
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointJWKS))
 }
 
 func TestTokenEndpointUnreachable(t *testing.T) {
