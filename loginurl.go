@@ -52,10 +52,14 @@ func WithScopes(scopes ...string) AuthOption {
 }
 
 // WithAuthParam sets any other authorize parameter, such as "lang" or
-// "login_hint"; it cannot change response_type, client_id or redirect_uri.
+// "login_hint". It is ignored for the parameters that LoginURL or another
+// option owns: response_type, client_id, redirect_uri, state, scope, nonce,
+// identity_provider, code_challenge and code_challenge_method, so that it
+// cannot swap the state or downgrade PKCE.
 func WithAuthParam(key, value string) AuthOption {
 	switch key {
-	case "response_type", "client_id", "redirect_uri":
+	case "response_type", "client_id", "redirect_uri", "state", "scope", "nonce",
+		"identity_provider", "code_challenge", "code_challenge_method":
 		return authParam{}
 	}
 	return authParam{key, value}

@@ -22,6 +22,8 @@ func TestLoginURL(t *testing.T) {
 		cognito.WithIdentityProvider("Google"),
 		cognito.WithAuthParam("lang", "fr"),
 		cognito.WithAuthParam("client_id", "hijack"), // refused: cannot change the client
+		cognito.WithAuthParam("code_challenge_method", "plain"),
+		cognito.WithAuthParam("state", "swapped"),
 	)
 	u, err := url.Parse(raw)
 	require.NoError(t, err)
