@@ -438,6 +438,7 @@ func parseHeader(data []byte) (header, error) {
 // ones only compared with configuration stay undecoded.
 type claims struct {
 	iss, tokenUse, clientID, aud stringClaim // aud: a string, or an array when audArray
+	azp                          stringClaim
 	audArray                     bool
 	sub, username                string // username or cognito:username
 	email, name, nonce, scope    string
@@ -447,14 +448,16 @@ type claims struct {
 	hasExp                       bool
 }
 
-// audience reports whether aud is, or contains, clientID.
+// audience reports whether the token is for clientID: aud is clientID, or an
+// array holding it, and when that array names other audiences too, azp is
+// clientID (OpenID Connect Core 1.0 section 3.1.3.7).
 func (c *claims) audience(clientID string) bool {
 	if !c.audArray {
 		return c.aud != nil && c.aud.equals(clientID)
 	}
-	found := false
-	_ = checkStrings(c.aud, func(s stringClaim) { found = found || s.equals(clientID) })
-	return found
+	found, n := false, 0
+	_ = checkStrings(c.aud, func(s stringClaim) { found, n = found || s.equals(clientID), n+1 })
+	return found && (n == 1 || c.azp != nil && c.azp.equals(clientID))
 }
 
 // usernameClaim is the claim that names the user in each kind of token.
@@ -472,6 +475,8 @@ func parseClaims(data []byte, use string) (claims, error) {
 			c.tokenUse, err = checkString(v)
 		case "client_id":
 			c.clientID, err = checkString(v)
+		case "azp":
+			c.azp, err = checkString(v)
 		case "sub":
 			c.sub, err = decodeString(v)
 		case "username", "cognito:username":

@@ -92,7 +92,7 @@ func newFuzzVerifier(f *testing.F) *fuzzVerifier {
 	for _, c := range []object{
 		id,
 		id.set("cognito:groups", `["admins","users"]`).set("nonce", q("n-0")).set("custom:tenant", q("acme")),
-		id.set("aud", `["other",`+q(cognitotest.DefaultClientID)+`]`).set("email_verified", `"false"`).set("nbf", at(0)),
+		id.set("aud", `["other",`+q(cognitotest.DefaultClientID)+`]`).set("azp", q(cognitotest.DefaultClientID)).set("email_verified", `"false"`).set("nbf", at(0)),
 	} {
 		fz.goodID[signed(idKey, crypto.SHA256, false, idHdr, c.bytes())] = true
 	}
