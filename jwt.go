@@ -30,7 +30,8 @@ var b64 = base64.RawURLEncoding.Strict()
 // kid naming an RSA key of at least 2048 bits in the JWKS, a valid signature,
 // claims of the right JSON types, iss equal to the pool's issuer, the expected
 // token_use, aud (ID token) or client_id (access token) equal to the ClientID,
-// exp in the future and nbf and iat not in the future (both within the leeway).
+// exp in the future and nbf not in the future (both within the leeway), and iat
+// no further ahead than the leeway plus IssuedAtAllowance.
 // It is safe for concurrent use; share one per user pool.
 type Verifier struct {
 	issuer, altIssuer string

@@ -98,7 +98,9 @@ func WithJWKSFetchTimeout(d time.Duration) Option {
 }
 
 // WithJWKSRefreshInterval sets how old the cached keys may grow before the
-// Verifier fetches them again in the background, still serving the keys it has.
+// Verifier fetches them again. One verifying caller does the fetch, waiting
+// for it within its context and the fetch timeout; the others go on with the
+// keys held, which also stay in use if the fetch fails.
 // Default DefaultJWKSRefreshInterval; values <= 0 are ignored.
 func WithJWKSRefreshInterval(d time.Duration) Option {
 	return optionFunc(func(s *settings) {

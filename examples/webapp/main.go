@@ -1,8 +1,10 @@
 // Command webapp is a small server-rendered web app that signs users in
 // through a Cognito user pool's hosted UI with cognitokit: a home page, sign-in,
 // the callback, a page of the ID token's claims, transparent refresh, an API
-// route behind cognito.RequireAccessToken, and sign-out. Tokens stay on the
-// server, in a map keyed by an opaque session cookie.
+// route behind cognito.RequireAccessToken, and sign-out. The refresh and ID
+// tokens stay on the server, in a map keyed by an opaque session cookie; the
+// profile page hands the access token to its script, to show a call to the
+// API with it.
 //
 // With no configuration it starts a fake user pool (cognitotest) on loopback
 // with a demo user, whose name and password it prints:
