@@ -33,6 +33,12 @@ const (
 // expires after MaxAge; Finish deletes it whatever the outcome, so a callback
 // URL works once.
 //
+// Every Start sets a cookie of its own, which lives MaxAge unless Finish
+// deletes it. A page that sends a browser to Start over and over can
+// therefore pile up login cookies until the browser drops its oldest cookies
+// for the site. Serve Start only to users who asked to sign in, and keep
+// MaxAge short.
+//
 // Set Config, Client and Verifier; the other fields have defaults. A
 // LoginFlow is safe for concurrent use once set up.
 type LoginFlow struct {
