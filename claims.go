@@ -40,7 +40,7 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		}
 		return errNotObject
 	}
-	var names [16][]byte
+	var names [32][]byte
 	seen, seenSet := names[:0], map[string]struct{}(nil)
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -62,7 +62,28 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 				}
 				name = []byte(s)
 			}
-			if repeated(&seen, &seenSet, name) {
+			// The first names are compared in an array on the stack, fastest
+			// for tokens as Cognito makes them; past its size a map takes
+			// over, so thousands of members cost linear time, not quadratic.
+			repeated := false
+			if seenSet == nil {
+				for _, n := range seen {
+					repeated = repeated || bytes.Equal(n, name)
+				}
+				if !repeated && len(seen) < cap(seen) {
+					seen = append(seen, name)
+				} else if !repeated {
+					seenSet = make(map[string]struct{}, 2*len(seen))
+					for _, n := range seen {
+						seenSet[string(n)] = struct{}{}
+					}
+				}
+			}
+			if seenSet != nil && !repeated {
+				_, repeated = seenSet[string(name)]
+				seenSet[string(name)] = struct{}{}
+			}
+			if repeated {
 				return fmt.Errorf("repeats member %q", clean(string(name), 40))
 			}
 			if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
@@ -90,33 +111,6 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		return errInvalidJSON
 	}
 	return nil
-}
-
-// repeated reports whether name was seen before, and records it. The first
-// names are compared in a small array, which is fastest for tokens as Cognito
-// makes them; past its size a map takes over, so that a hostile document with
-// thousands of members costs linear time, not quadratic.
-func repeated(seen *[][]byte, set *map[string]struct{}, name []byte) bool {
-	if *set == nil {
-		for _, n := range *seen {
-			if bytes.Equal(n, name) {
-				return true
-			}
-		}
-		if len(*seen) < cap(*seen) {
-			*seen = append(*seen, name)
-			return false
-		}
-		*set = make(map[string]struct{}, 2*cap(*seen))
-		for _, n := range *seen {
-			(*set)[string(n)] = struct{}{}
-		}
-	}
-	if _, ok := (*set)[string(name)]; ok {
-		return true
-	}
-	(*set)[string(name)] = struct{}{}
-	return false
 }
 
 func skipSpace(d []byte, i int) int {
