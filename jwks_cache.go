@@ -101,12 +101,13 @@ func (c *jwksCache) refreshDue(set *keySet) bool {
 	return c.now().Sub(set.fetchedAt) >= c.refresh && !c.quiet()
 }
 
-// stale reports whether the cached keys are due for a refresh: verified-token
-// cache hits then take the full path once, which refreshes the keys and drops
-// the cached tokens of a key that left the JWKS.
-func (c *jwksCache) stale() bool {
+// vouches reports whether a verified-token cache entry signed by key under
+// kid may still be served: key is the current set's for kid, and the set is
+// not due for a refresh. Otherwise the hit takes the full path once, which
+// refreshes the keys and drops the cached tokens of a key that left the JWKS.
+func (c *jwksCache) vouches(kid string, key *publicKey) bool {
 	set := c.current.Load()
-	return set != nil && c.refreshDue(set)
+	return set != nil && set.keys[kid] == key && !c.refreshDue(set)
 }
 
 func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load() }

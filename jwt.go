@@ -152,7 +152,7 @@ type verified struct {
 
 func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
 	if v.cache != nil {
-		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.current.Load().keys[e.kid] == e.key && !v.keys.stale() {
+		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.vouches(e.kid, e.key) {
 			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
 				v.cache.remove(raw)
 				return nil, err
