@@ -68,7 +68,8 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 
 // serve is run on a listener of the caller's: the app's URL is
 // http://<host>, where host is the listener's address as a browser reaches it.
-func serve(ctx context.Context, ln net.Listener, host string, getenv func(string) string, out io.Writer) error {
+// extra options go to newApp after the ones serve sets.
+func serve(ctx context.Context, ln net.Listener, host string, getenv func(string) string, out io.Writer, extra ...appOption) error {
 	defer ln.Close()
 	appURL := "http://" + host
 
@@ -113,7 +114,7 @@ func serve(ctx context.Context, ln net.Listener, host string, getenv func(string
 		fmt.Fprintln(out, "webapp: COGNITO_EMULATOR=1: ID tokens without a nonce are accepted, and sign-out skips the hosted UI's /logout (a failed revocation is only logged); never set it for a real user pool")
 		opts = append(opts, withEmulator())
 	}
-	h, err := newApp(cfg, opts...)
+	h, err := newApp(cfg, append(opts, extra...)...)
 	if err != nil {
 		return err
 	}
