@@ -118,7 +118,7 @@ func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load
 func (c *jwksCache) startQuiet() {
 	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
 	if c.log != nil && c.minRefetch > 0 {
-		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch)
+		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch.String())
 	}
 }
 
