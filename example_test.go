@@ -546,3 +546,67 @@ func Example_apisCustomCheck() {
 	}
 	_ = verifier
 }
+
+// A service gets access tokens of its own with the client_credentials grant;
+// the TokenSource keeps one and renews it shortly before it expires.
+func ExampleClient_TokenSource() {
+	pool, _ := examplePool() // a fake pool standing in for yours
+	defer pool.Close()
+	svc, err := pool.AddClient(cognitotest.AppClient{ClientID: "reportingsvc", Scopes: []string{"orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := cognito.NewClient(pool.ClientConfig(svc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := client.TokenSource("orders/read")
+
+	// The API's side: it accepts the service besides its own client.
+	verifier, err := cognito.NewVerifier(pool.Config(), cognito.WithClientIDs(svc.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := httptest.NewServer(cognito.RequireAccessToken(verifier)(cognito.RequireAnyScope("orders/read")(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, _ := cognito.AccessTokenFromContext(r.Context())
+			fmt.Fprintf(w, "hello %s (username %q), scopes %v", t.ClientID, t.Username, t.Scopes)
+		}))))
+	defer api.Close()
+
+	res, err := oauth2.NewClient(context.Background(), ts).Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(string(body))
+	// Output:
+	// hello reportingsvc (username ""), scopes [orders/read]
+}
+
+// One Verifier for every app client of the pool: the token says which one.
+func ExampleWithClientIDs() {
+	pool, cfg := examplePool()
+	defer pool.Close()
+	verifier, err := cognito.NewVerifier(cfg, cognito.WithClientIDs("mobile-client-id"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, client := range []string{cfg.ClientID, "mobile-client-id", "unknown-client-id"} {
+		t, err := verifier.VerifyAccessToken(ctx, pool.MintAccessToken("alice", cognitotest.WithAudience(client)))
+		switch {
+		case errors.Is(err, cognito.ErrInvalidAudience):
+			fmt.Println(client, "refused")
+		case err != nil:
+			log.Fatal(err)
+		default:
+			fmt.Println(t.ClientID, "accepted for", t.Username)
+		}
+	}
+	// Output:
+	// cognitotest0client0id00000 accepted for alice
+	// mobile-client-id accepted for alice
+	// unknown-client-id refused
+}
