@@ -22,8 +22,9 @@ import (
 // user: its sub and client_id are the client ID. Tokens.Expiry says when it
 // expires; there is no ID or refresh token. An unknown scope is the
 // endpoint's *OAuthError with Code "invalid_scope" (which matches
-// ErrInvalidRequest). Services that call APIs all the time want TokenSource,
-// which caches the token.
+// ErrInvalidRequest). Config.Scopes is not used: its default scopes are a
+// user's (openid, email, profile), which this grant never issues. Services
+// that call APIs all the time want TokenSource, which caches the token.
 func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Tokens, error) {
 	if c.cfg.ClientSecret == "" {
 		return nil, fmt.Errorf("%w: ClientSecret is empty (the client_credentials grant needs a confidential app client)", ErrInvalidConfig)

@@ -145,3 +145,29 @@ func TestLoggerSilentByDefault(t *testing.T) {
 
 	assert.Empty(t, buf.String(), "no logger given: nothing logged, not even to slog's default")
 }
+
+func TestLoggerOneLinePerQuietPeriod(t *testing.T) {
+	logger, logs := newLogger()
+	f := newPoolFixture(t, cognito.WithLogger(logger))
+	ctx := context.Background()
+	_, err := f.v.VerifyAccessToken(ctx, f.pool.MintAccessToken("alice"))
+	require.NoError(t, err)
+
+	// Many tokens with unknown kids at once: one fetch, one quiet period, one line.
+	f.pool.FailNext(cognitotest.EndpointJWKS, 1, cognitotest.Failure{Delay: 20 * time.Millisecond})
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			_, err := f.v.VerifyAccessToken(ctx, f.pool.MintAccessToken("alice", cognitotest.WithKeyID("unknown-"+string(rune('a'+i%26)))))
+			assert.ErrorIs(t, err, cognito.ErrUnknownKey)
+		})
+	}
+	wg.Wait()
+	quiet := 0
+	for _, m := range logs.messages(t) {
+		if strings.Contains(m, "quiet period") {
+			quiet++
+		}
+	}
+	assert.Equal(t, 1, quiet, "%v", logs.messages(t))
+}
