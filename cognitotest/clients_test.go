@@ -125,6 +125,16 @@ func TestSecondClientFlows(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 
+	mobile, err := pool.AddClient(cognitotest.AppClient{ClientID: "mobile", Public: true, RedirectURIs: []string{"myapp://cb"}})
+	require.NoError(t, err)
+	noPKCE := url.Values{"client_id": {mobile.ClientID}, "redirect_uri": {"myapp://cb"}, "response_type": {"code"}, "state": {"s"}}
+	res, err = browser.Get(pool.URL() + "/oauth2/authorize?" + noPKCE.Encode())
+	require.NoError(t, err)
+	res.Body.Close()
+	loc, err = url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, "invalid_request", loc.Query().Get("error"), "a public client must use PKCE")
+
 	params.Set("client_id", "nobody")
 	res, err = browser.Get(pool.URL() + "/oauth2/authorize?" + params.Encode())
 	require.NoError(t, err)
