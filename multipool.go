@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // MultiPoolVerifier verifies the tokens of several user pools, such as a
@@ -75,18 +76,23 @@ func (m *MultiPoolVerifier) VerifyAccessToken(ctx context.Context, raw string) (
 	return v.VerifyAccessToken(ctx, raw)
 }
 
-// Prefetch fetches the JWKS of every pool, one after the other within ctx,
-// and returns the failures joined (each wrapping ErrJWKSUnavailable).
+// Prefetch fetches the JWKS of every pool at once, within ctx, as
+// Verifier.Prefetch does, and returns the failures joined, each naming its
+// pool and wrapping ErrJWKSUnavailable.
 func (m *MultiPoolVerifier) Prefetch(ctx context.Context) error {
 	if m == nil {
 		return errNilVerifier
 	}
-	var errs []error
-	for _, v := range m.pools {
-		if err := v.Prefetch(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("pool %s: %w", v.issuer, err))
-		}
+	errs := make([]error, len(m.pools))
+	var wg sync.WaitGroup
+	for i, v := range m.pools {
+		wg.Go(func() {
+			if err := v.Prefetch(ctx); err != nil {
+				errs[i] = fmt.Errorf("pool %s: %w", v.issuer, err)
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -238,3 +238,44 @@ func TestContextWithAccessToken(t *testing.T) {
 	guarded.ServeHTTP(rec, req.WithContext(cognito.ContextWithAccessToken(req.Context(), nil)))
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
 }
+
+// FuzzMultiPoolVerifyAccessToken feeds any string to a MultiPoolVerifier of
+// two pools, the first with its keys cached, the second with a JWKS endpoint
+// that always fails: it must never panic, accept only the tokens signed for
+// the first pool, refuse with exactly one sentinel, and never refetch the
+// first pool's keys.
+func FuzzMultiPoolVerifyAccessToken(f *testing.F) {
+	fz := newFuzzVerifier(f)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "unreachable", http.StatusInternalServerError)
+	}))
+	f.Cleanup(other.Close)
+	v2, err := cognito.NewVerifier(cognito.Config{
+		UserPoolID: "eu-west-1_Other", ClientID: cognitotest.DefaultClientID, JWKSURL: other.URL + "/jwks.json",
+	})
+	require.NoError(f, err)
+	m, err := cognito.NewMultiPoolVerifier(fz.v, v2)
+	require.NoError(f, err)
+	for _, s := range fz.seeds {
+		f.Add(s)
+	}
+	f.Add("e30." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"}`)) + ".c2ln")
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, raw string) {
+		at, err := m.VerifyAccessToken(ctx, raw)
+		switch {
+		case err == nil && !fz.goodAccess[raw]:
+			t.Fatalf("accepted a token that was never signed: %q", raw)
+		case err == nil && at.ClientID != cognitotest.DefaultClientID:
+			t.Fatalf("accepted token with claims %+v", at)
+		case err != nil:
+			checkRefusal(t, err)
+			if fz.goodAccess[raw] {
+				t.Fatalf("a good access token is refused: %v", err)
+			}
+		}
+		if n := fz.hits.Load(); n != fz.primed {
+			t.Fatalf("the first pool's JWKS was fetched %d times after priming", n-fz.primed)
+		}
+	})
+}
