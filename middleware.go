@@ -62,12 +62,12 @@ type authContext struct {
 //     client's, an ID token): 401 with error="invalid_token";
 //   - the pool's keys could not be fetched (ErrJWKSUnavailable): 503 with no
 //     challenge, since the client's token may be fine and is worth retrying;
-//   - v is nil (or a nil *Verifier or *MultiPoolVerifier): 500 to every
-//     request that carries a token;
-//   - a rule of WithCheck could not decide (its error matches
-//     ErrEndpointUnavailable): 503 with no challenge.
+//   - v is nil: 500 to every request that carries a token.
 //
-// v is a *Verifier, a *MultiPoolVerifier, or a verifier of the caller's.
+// v is a *Verifier, a *MultiPoolVerifier, or a verifier of the caller's; a
+// nil one of either type also answers 500. A rule of WithCheck that could not
+// decide (its error matches ErrEndpointUnavailable) makes it answer 503 with
+// no challenge, as for ErrJWKSUnavailable.
 func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
@@ -83,11 +83,13 @@ func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(ht
 					s.onError(r, err)
 				}
 				switch {
+				case errors.Is(err, ErrEndpointUnavailable): // a rule of WithCheck could not decide
+					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, errMissingToken):
 					refuse(w, http.StatusUnauthorized, s.realm, "", "")
 				case errors.Is(err, errMalformedRequest):
 					refuse(w, http.StatusBadRequest, s.realm, "invalid_request", "")
-				case errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrEndpointUnavailable):
+				case errors.Is(err, ErrJWKSUnavailable):
 					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, ErrInvalidConfig):
 					refuse(w, http.StatusInternalServerError, "", "", "")
