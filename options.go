@@ -26,6 +26,7 @@ type optionFunc func(*settings)
 func (f optionFunc) apply(s *settings) { f(s) }
 
 type settings struct {
+	api            apiSettings // the options of APIs and services, below
 	httpClient     *http.Client
 	now            func() time.Time
 	leeway         time.Duration
@@ -33,7 +34,6 @@ type settings struct {
 	jwksRefresh    time.Duration
 	jwksMinRefetch time.Duration
 	tokenCacheSize int
-	api            apiSettings
 }
 
 // defaultHTTPClient follows no redirect: a redirected POST would resend the
