@@ -68,6 +68,8 @@ func TestVerifierRefusesClientsNotListed(t *testing.T) {
 
 	_, err := f.v.VerifyAccessToken(ctx, f.pool.MintAccessToken("alice", cognitotest.WithAudience("otherclient")))
 	assert.ErrorIs(t, err, cognito.ErrInvalidAudience)
+	assert.ErrorContains(t, err, "client_id is not one of the 3 accepted client IDs")
+	assert.NotContains(t, err.Error(), "otherclient", "the token's claim is not echoed")
 	_, err = f.v.VerifyAccessToken(ctx, f.pool.MintClientCredentialsToken("othersvc"))
 	assert.ErrorIs(t, err, cognito.ErrInvalidAudience)
 	_, err = f.v.VerifyIDToken(ctx, f.pool.MintIDToken("alice", cognitotest.WithAudience("otherclient")))

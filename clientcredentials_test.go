@@ -309,3 +309,18 @@ func TestM2MTokenPassesTheScopeGuards(t *testing.T) {
 	writeOnly := f.pool.MintClientCredentialsToken(f.m2m.ClientID, cognitotest.WithScopes("orders/write"))
 	assert.Equal(t, http.StatusForbidden, serve(h, "Bearer "+writeOnly).Code)
 }
+
+func TestTokenSourceNegativeMarginKeepsTheDefault(t *testing.T) {
+	f := newM2MFixture(t, cognito.WithRenewMargin(-time.Hour))
+	ts := f.client.TokenSource()
+	_, err := ts.Token()
+	require.NoError(t, err)
+	f.clock.Advance(time.Hour - cognito.DefaultRenewMargin - time.Second)
+	_, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+	f.clock.Advance(time.Second)
+	_, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "renewed DefaultRenewMargin before expiry")
+}
