@@ -96,10 +96,24 @@ func (m *MultiPoolVerifier) Prefetch(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// maxCacheProbes is how many pools' token caches pool looks in before it
+// reads the iss instead.
+const maxCacheProbes = 8
+
 // pool returns the Verifier of the pool raw's unverified iss names.
 func (m *MultiPoolVerifier) pool(raw string) (*Verifier, error) {
 	if m == nil {
 		return nil, errNilVerifier
+	}
+	// A token one pool verified before is in that pool's cache under its
+	// exact text: a lookup per pool is cheaper than decoding the claims, for
+	// the few pools a service has.
+	if len(m.pools) <= maxCacheProbes {
+		for _, v := range m.pools {
+			if v.cache != nil && v.cache.get(raw) != nil {
+				return v, nil
+			}
+		}
 	}
 	iss, err := unverifiedIssuer(raw)
 	if err != nil {

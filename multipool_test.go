@@ -58,8 +58,31 @@ func TestMultiPoolVerifier(t *testing.T) {
 	_, err = ts.m.VerifyIDToken(ctx, ts.a.MintAccessToken("alice"))
 	assert.ErrorIs(t, err, cognito.ErrInvalidTokenUse)
 
+	// Again, from the pools' token caches, which pick the pool without
+	// reading the iss.
+	for range 2 {
+		for _, p := range []*cognitotest.Server{ts.a, ts.b} {
+			tok := p.MintAccessToken("carol", cognitotest.WithClaim("jti", p.Issuer()))
+			for range 2 {
+				at, err := ts.m.VerifyAccessToken(ctx, tok)
+				require.NoError(t, err)
+				assert.Equal(t, p.Issuer(), at.Issuer)
+			}
+		}
+	}
+	noCache, err := cognito.NewVerifier(ts.b.Config(), cognito.WithTokenCacheSize(0))
+	require.NoError(t, err)
+	va, err := cognito.NewVerifier(ts.a.Config(), cognito.WithTokenCacheSize(0))
+	require.NoError(t, err)
+	m2, err := cognito.NewMultiPoolVerifier(va, noCache)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = m2.VerifyIDToken(ctx, ts.b.MintIDToken("bob"))
+		require.NoError(t, err, "without token caches")
+	}
+
 	assert.Equal(t, 1, ts.a.Requests(cognitotest.EndpointJWKS), "one key cache per pool")
-	assert.Equal(t, 1, ts.b.Requests(cognitotest.EndpointJWKS))
+	assert.Equal(t, 2, ts.b.Requests(cognitotest.EndpointJWKS), "the multi-pool verifier's, and the cacheless one's")
 }
 
 func TestMultiPoolUnknownIssuerFetchesNothing(t *testing.T) {
@@ -278,4 +301,33 @@ func FuzzMultiPoolVerifyAccessToken(f *testing.F) {
 			t.Fatalf("the first pool's JWKS was fetched %d times after priming", n-fz.primed)
 		}
 	})
+}
+
+// BenchmarkMultiPoolOverhead compares verifying a cached access token through
+// its pool's Verifier and through a MultiPoolVerifier of two pools, which
+// reads the iss first.
+func BenchmarkMultiPoolOverhead(b *testing.B) {
+	a := cognitotest.NewServer(b, cognitotest.WithPoolID("us-east-1_TenantA"))
+	other := cognitotest.NewServer(b, cognitotest.WithPoolID("eu-west-1_TenantB"))
+	va, err := cognito.NewVerifier(a.Config())
+	require.NoError(b, err)
+	vb, err := cognito.NewVerifier(other.Config())
+	require.NoError(b, err)
+	m, err := cognito.NewMultiPoolVerifier(va, vb)
+	require.NoError(b, err)
+	tok := a.MintAccessToken("alice")
+	ctx := context.Background()
+	_, err = va.VerifyAccessToken(ctx, tok)
+	require.NoError(b, err)
+
+	for name, v := range map[string]cognito.AccessTokenVerifier{"Verifier": va, "MultiPoolVerifier": m} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.VerifyAccessToken(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
