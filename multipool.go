@@ -19,7 +19,9 @@ import (
 // names pool B still needs B's private key) and checks iss again. An iss that
 // names no configured pool is refused with ErrInvalidIssuer before any
 // network I/O, so tokens cannot make the service fetch anything: the URLs
-// fetched come from the configuration, never from a token.
+// fetched come from the configuration, never from a token. A token that one
+// of the pools verified before is found in that pool's cache of verified
+// tokens, under its exact text, which picks the pool without reading iss.
 //
 // It is safe for concurrent use. Each pool keeps one key cache, however many
 // app clients it accepts (WithClientIDs on its Verifier).
