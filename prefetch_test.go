@@ -39,9 +39,12 @@ func TestPrefetchFailure(t *testing.T) {
 
 	require.NoError(t, f.v.Prefetch(context.Background()), "ready once the pool answers")
 
+	// A probe that gives up stops waiting; the fetch it started, held back
+	// here so that it cannot win the race, goes on for the others.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	f.clock.Advance(cognito.DefaultJWKSRefreshInterval)
+	f.pool.FailNext(cognitotest.EndpointJWKS, 1, cognitotest.Failure{Delay: 200 * time.Millisecond})
 	err = f.v.Prefetch(ctx)
 	assert.ErrorIs(t, err, cognito.ErrJWKSUnavailable)
 	assert.ErrorIs(t, err, context.Canceled)
