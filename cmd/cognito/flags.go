@@ -181,8 +181,9 @@ func (s *settings) config() cognito.Config {
 	return cfg
 }
 
-// need reports, as a usage error, the settings a verb needs but lacks.
-func (s *settings) need(what string, names ...string) error {
+// need reports, as a usage error, the settings a verb needs but lacks; why,
+// when not empty, says what for.
+func (s *settings) need(why string, names ...string) error {
 	var missing []string
 	for _, n := range names {
 		if !s.set[n] {
@@ -190,15 +191,15 @@ func (s *settings) need(what string, names ...string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usagef("%s needs %s", what, strings.Join(missing, " and "))
+		return usagef("needs %s%s", strings.Join(missing, " and "), why)
 	}
 	return nil
 }
 
 // needPool reports a usage error unless the pool's issuer can be known.
-func (s *settings) needPool(what string) error {
+func (s *settings) needPool(why string) error {
 	if !s.set["pool"] && !s.set["issuer"] {
-		return usagef("%s needs --pool (or $COGNITO_USER_POOL_ID) or --issuer (or $COGNITO_ISSUER)", what)
+		return usagef("needs --pool (or $COGNITO_USER_POOL_ID) or --issuer (or $COGNITO_ISSUER)%s", why)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func runJWKS(ctx context.Context, e *env, args []string) error {
 		return usagef("takes no arguments, got %q", pos[0])
 	}
 	if !s.set["jwks-url"] {
-		if err := s.needPool("jwks"); err != nil {
+		if err := s.needPool(""); err != nil {
 			return err
 		}
 	}

@@ -62,10 +62,10 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	if *wait <= 0 {
 		return usagef("--wait must be positive")
 	}
-	if err := s.need("login", "domain", "client"); err != nil {
+	if err := s.need("", "domain", "client"); err != nil {
 		return err
 	}
-	if err := s.needPool("login (to verify the ID token)"); err != nil {
+	if err := s.needPool(", to verify the ID token"); err != nil {
 		return err
 	}
 	cfg := s.config()

@@ -65,6 +65,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		Setup:               setupPool(true),
+		Cmds:                scriptCmds,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
@@ -118,9 +119,38 @@ func setupPool(fixedClock bool) func(*testscript.Env) error {
 		if err != nil {
 			return err
 		}
+		fakePoolPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		e.Setenv("FAKEPOOL_PORT", fakePoolPort)
 		e.Setenv("UNREACHABLE_JWKS", "http://127.0.0.1:"+closedPort+"/jwks.json")
 		return writeTokens(e.WorkDir, pool, now())
 	}
+}
+
+// scriptCmds are the scripts' own commands.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// waitfor URL polls URL until it answers 200, for a server started in
+	// the background: every 10ms, for at most 10s.
+	"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: waitfor URL")
+		}
+		c := &http.Client{Timeout: time.Second}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for range 1000 {
+			if res, err := c.Get(args[0]); err == nil {
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					return
+				}
+			}
+			<-tick.C
+		}
+		ts.Fatalf("%s did not answer 200 within 10s", args[0])
+	},
 }
 
 // writeTokens mints a valid token of each kind and one bad token per check
@@ -185,7 +215,7 @@ func fakeBrowserMain() {
 	status, body, err := browse(os.Args[1], os.Getenv("FAKEBROWSER_USER"), os.Getenv("FAKEBROWSER_PASSWORD"))
 	out := fmt.Sprintf("status %d\n%s\n", status, body)
 	if err != nil {
-		out = "error " + err.Error() + "\n"
+		out = "error " + err.Error() + "\n" + out
 	}
 	f, ferr := os.OpenFile(os.Getenv("FAKEBROWSER_OUT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if ferr != nil {
@@ -262,6 +292,7 @@ func TestBinary(t *testing.T) {
 			e.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+e.Getenv("PATH"))
 			return setupPool(false)(e)
 		},
+		Cmds:                scriptCmds,
 		RequireExplicitExec: true,
 	})
 }

@@ -33,7 +33,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	if err := checkPrint(*print, "access"); err != nil {
 		return err
 	}
-	if err := s.need("token", "domain", "client", "secret"); err != nil {
+	if err := s.need("", "domain", "client", "secret"); err != nil {
 		return err
 	}
 	client, err := s.client(e)
@@ -69,7 +69,7 @@ func runRefresh(ctx context.Context, e *env, args []string) error {
 	if err := checkPrint(*print, "id", "access", "refresh"); err != nil {
 		return err
 	}
-	if err := s.need("refresh", "domain", "client"); err != nil {
+	if err := s.need("", "domain", "client"); err != nil {
 		return err
 	}
 	rt, err := tokenArg(e, pos, "refresh token")
@@ -102,7 +102,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.need("revoke", "domain", "client"); err != nil {
+	if err := s.need("", "domain", "client"); err != nil {
 		return err
 	}
 	rt, err := tokenArg(e, pos, "refresh token")

@@ -29,16 +29,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.needPool("verify"); err != nil {
-		return err
-	}
-	if err := s.need("verify", "client"); err != nil {
-		return err
-	}
 	switch *use {
 	case "", "id", "access":
 	default:
 		return usagef("--use must be id or access, not %q", *use)
+	}
+	if err := s.needPool(""); err != nil {
+		return err
+	}
+	if err := s.need("", "client"); err != nil {
+		return err
 	}
 	raw, err := tokenArg(e, pos, "token")
 	if err != nil {
