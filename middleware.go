@@ -62,8 +62,13 @@ type authContext struct {
 //     client's, an ID token): 401 with error="invalid_token";
 //   - the pool's keys could not be fetched (ErrJWKSUnavailable): 503 with no
 //     challenge, since the client's token may be fine and is worth retrying;
-//   - v is nil: 500 to every request that carries a token.
-func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+//   - v is nil (or a nil *Verifier or *MultiPoolVerifier): 500 to every
+//     request that carries a token;
+//   - a rule of WithCheck could not decide (its error matches
+//     ErrEndpointUnavailable): 503 with no challenge.
+//
+// v is a *Verifier, a *MultiPoolVerifier, or a verifier of the caller's.
+func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
 		if o != nil {
@@ -82,7 +87,7 @@ func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler
 					refuse(w, http.StatusUnauthorized, s.realm, "", "")
 				case errors.Is(err, errMalformedRequest):
 					refuse(w, http.StatusBadRequest, s.realm, "invalid_request", "")
-				case errors.Is(err, ErrJWKSUnavailable):
+				case errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrEndpointUnavailable):
 					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, ErrInvalidConfig):
 					refuse(w, http.StatusInternalServerError, "", "", "")
@@ -98,7 +103,7 @@ func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler
 }
 
 // verifyBearer finds and verifies the request's bearer token.
-func verifyBearer(r *http.Request, v *Verifier) (*AccessToken, error) {
+func verifyBearer(r *http.Request, v AccessTokenVerifier) (*AccessToken, error) {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 {
 		return nil, errMissingToken
