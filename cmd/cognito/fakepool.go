@@ -51,7 +51,7 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 		users = append(users, v)
 		return nil
 	})
-	s.fs.Var(&s.clients, "client", "the app client's `ID`")
+	s.fs.Var(&s.clients, "client", "an app client `ID`; repeatable: the first is COGNITO_CLIENT_ID, the others are more app clients with the same settings")
 	s.fs.StringVar(&s.secret, "secret", cognitotest.DefaultClientSecret, "the app client's `secret`")
 	public := s.fs.Bool("public", false, "make the app client public: no secret, PKCE required")
 	s.fs.StringVar(&s.pool, "pool", cognitotest.DefaultPoolID, "the user pool `ID`")
@@ -65,12 +65,9 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("takes no arguments, got %q", pos[0])
 	}
-	if len(s.clients) > 1 {
-		return usagef("one --client only")
-	}
 
 	opts := []cognitotest.Option{cognitotest.WithAddr(*addr), cognitotest.WithPoolID(s.pool)}
-	if len(s.clients) == 1 {
+	if len(s.clients) > 0 {
 		opts = append(opts, cognitotest.WithClientID(s.clients[0]))
 	}
 	if *public {
@@ -124,6 +121,17 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 	for _, u := range added {
 		pool.AddUser(u)
 	}
+	var extra []cognitotest.AppClient
+	for _, id := range s.clients[min(1, len(s.clients)):] {
+		c := cognitotest.AppClient{ClientID: id, Public: *public, RedirectURIs: uris, LogoutURIs: logouts, Scopes: pool.Clients()[0].Scopes}
+		if !*public {
+			c.ClientSecret = s.secret
+		}
+		if _, err := pool.AddClient(c); err != nil {
+			return usagef("--client %q: %s", id, strings.TrimPrefix(errorLine(err), "cognitotest: "))
+		}
+		extra = append(extra, c)
+	}
 	cfg := pool.Config()
 	fmt.Fprintf(e.stdout, "COGNITO_USER_POOL_ID=%s\n", cfg.UserPoolID)
 	fmt.Fprintf(e.stdout, "COGNITO_CLIENT_ID=%s\n", cfg.ClientID)
@@ -143,6 +151,9 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 		for _, u := range added {
 			fmt.Fprintf(e.stderr, "fake-pool: user %q\n", u.Username)
 		}
+	}
+	for _, c := range extra {
+		fmt.Fprintf(e.stderr, "fake-pool: another app client %s, with the same secret and callback URLs\n", c.ClientID)
 	}
 	fmt.Fprintf(e.stderr, "fake-pool: callback URLs %s\n", strings.Join(uris, " "))
 	fmt.Fprintln(e.stderr, "fake-pool: serving until interrupted (Ctrl-C)")

@@ -213,26 +213,6 @@ func (s *settings) httpClient() *http.Client {
 	}
 }
 
-// jwksURLOf is the JWKS URL a Verifier for cfg fetches, to name it in messages.
-func jwksURLOf(cfg cognito.Config) string {
-	if cfg.JWKSURL != "" {
-		return cfg.JWKSURL
-	}
-	return strings.TrimRight(issuerOf(cfg), "/") + "/.well-known/jwks.json"
-}
-
-// issuerOf is the iss a Verifier for cfg expects.
-func issuerOf(cfg cognito.Config) string {
-	if cfg.Issuer != "" {
-		return cfg.Issuer
-	}
-	region := cfg.Region
-	if region == "" {
-		region, _, _ = strings.Cut(cfg.UserPoolID, "_")
-	}
-	return "https://cognito-idp." + region + ".amazonaws.com/" + cfg.UserPoolID
-}
-
 // maxInput bounds what a verb reads from stdin.
 const maxInput = 1 << 20
 

@@ -7,6 +7,8 @@ require (
 	github.com/stretchr/testify v1.12.1
 )
 
+require golang.org/x/oauth2 v0.36.0 // indirect
+
 require (
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/goccy/go-json v0.11.2 // indirect

@@ -34,7 +34,7 @@ func runJWKS(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	u := jwksURLOf(s.config())
+	u := s.config().KeySetURL()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	keys, err := fetchKeys(ctx, s.httpClient(), u)

@@ -211,11 +211,20 @@ func freePort() (string, error) {
 
 // fakeBrowserMain is $BROWSER for cognito login in the scripts: it plays
 // the user, as browse does, and appends the final page to $FAKEBROWSER_OUT.
+// When it cannot reach the callback, it sends login an error there, so that
+// a failing script ends at once instead of waiting for --wait.
 func fakeBrowserMain() {
 	status, body, err := browse(os.Args[1], os.Getenv("FAKEBROWSER_USER"), os.Getenv("FAKEBROWSER_PASSWORD"))
 	out := fmt.Sprintf("status %d\n%s\n", status, body)
 	if err != nil {
 		out = "error " + err.Error() + "\n" + out
+		if u, perr := url.Parse(os.Args[1]); perr == nil {
+			q := u.Query()
+			cb := q.Get("redirect_uri") + "?" + url.Values{"error": {"fakebrowser_failed"}, "state": {q.Get("state")}}.Encode()
+			if res, gerr := http.Get(cb); gerr == nil {
+				res.Body.Close()
+			}
+		}
 	}
 	f, ferr := os.OpenFile(os.Getenv("FAKEBROWSER_OUT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if ferr != nil {

@@ -42,7 +42,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	t, err := clientCredentials(ctx, client, s.scopes)
+	t, err := client.ClientCredentials(ctx, s.scopes...)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := s.config()
-	v, err := newVerifier(cfg, s.clients, cognito.WithHTTPClient(s.httpClient()),
+	v, err := cognito.NewVerifier(cfg, cognito.WithClientIDs(s.clients[1:]...), cognito.WithHTTPClient(s.httpClient()),
 		cognito.WithClock(e.now), cognito.WithJWKSFetchTimeout(s.timeout))
 	if err != nil {
 		return usagef("%s", errorLine(err))
@@ -80,7 +80,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return usagef("%s", errorLine(err))
 		}
 		x := explain(err, explainContext{tok: tok, use: kind, useGiven: *use != "", clients: s.clients,
-			issuer: issuerOf(cfg), jwksURL: jwksURLOf(cfg), now: e.now()})
+			issuer: cfg.IssuerURL(), jwksURL: cfg.KeySetURL(), now: e.now()})
 		if s.jsonOut {
 			if werr := writeJSON(e.stdout, x); werr != nil {
 				return werr
@@ -117,13 +117,6 @@ type summary struct {
 	Scopes    []string  `json:"scopes,omitempty"`
 	Expiry    time.Time `json:"exp"`
 	ExpiresIn string    `json:"expires_in"`
-}
-
-// verifier verifies with one Verifier per accepted app client until
-// cognito.WithClientIDs is available.
-type verifier interface {
-	VerifyIDToken(ctx context.Context, raw string) (*cognito.IDToken, error)
-	VerifyAccessToken(ctx context.Context, raw string) (*cognito.AccessToken, error)
 }
 
 // explanation is why verify refused a token, for people and for --json.
