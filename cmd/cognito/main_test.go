@@ -253,11 +253,21 @@ func browse(signInURL, user, password string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
+	return browseForm(c, res.Request.URL.String(), page, user, password)
+}
+
+// browseForm fills in and posts the sign-in form of page, which was served
+// at pageURL, and follows the redirects with c.
+func browseForm(c *http.Client, pageURL string, page []byte, user, password string) (int, string, error) {
 	m := formAction.FindSubmatch(page)
 	if m == nil {
-		return res.StatusCode, string(page), errors.New("the page has no sign-in form")
+		return 0, string(page), errors.New("the page has no sign-in form")
 	}
-	action, err := res.Request.URL.Parse(html.UnescapeString(string(m[1])))
+	base, err := url.Parse(pageURL)
+	if err != nil {
+		return 0, "", err
+	}
+	action, err := base.Parse(html.UnescapeString(string(m[1])))
 	if err != nil {
 		return 0, "", err
 	}
@@ -265,7 +275,7 @@ func browse(signInURL, user, password string) (int, string, error) {
 	for _, h := range hiddenInput.FindAllSubmatch(page, -1) {
 		form.Set(html.UnescapeString(string(h[1])), html.UnescapeString(string(h[2])))
 	}
-	res, err = c.PostForm(action.String(), form)
+	res, err := c.PostForm(action.String(), form)
 	if err != nil {
 		return 0, "", err
 	}
