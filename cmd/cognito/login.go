@@ -45,7 +45,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	port := s.fs.Int("port", DefaultLoginPort, "loopback `port` of the redirect URI http://localhost:<port>/callback")
 	noBrowser := s.fs.Bool("no-browser", false, "print the sign-in URL instead of opening a browser")
 	wait := s.fs.Duration("wait", DefaultLoginWait, "how long to wait for the sign-in")
-	print := s.fs.String("print", "", "print only one token (`id|access|refresh`), for $(...)")
+	printWhich := s.fs.String("print", "", "print only one token (`id|access|refresh`), for $(...)")
 	pos, err := s.parse(e, args)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("takes no arguments, got %q", pos[0])
 	}
-	if err := checkPrint(*print, "id", "access", "refresh"); err != nil {
+	if err := checkPrint(*printWhich, "id", "access", "refresh"); err != nil {
 		return err
 	}
 	if *port < 1 || *port > 65535 {
@@ -130,7 +130,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 		who = res.id.Subject
 	}
 	fmt.Fprintf(e.stderr, "Signed in as %s.\n", who)
-	return printTokens(e, res.tokens, *print)
+	return printTokens(e, res.tokens, *printWhich)
 }
 
 // loopbackLogin is one sign-in waiting for its callback.

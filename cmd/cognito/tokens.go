@@ -19,7 +19,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	s.endpointFlags()
 	s.scopeFlag("`scope` to ask for; repeatable; default: every scope the app client allows")
 	cc := s.fs.Bool("client-credentials", false, "use the client credentials grant (the only one token has)")
-	print := s.fs.String("print", "", "print only the token (`access`)")
+	printWhich := s.fs.String("print", "", "print only the token (`access`)")
 	pos, err := s.parse(e, args)
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	if !*cc {
 		return usagef("needs --client-credentials, the grant to use (for a user's tokens, use cognito login)")
 	}
-	if err := checkPrint(*print, "access"); err != nil {
+	if err := checkPrint(*printWhich, "access"); err != nil {
 		return err
 	}
 	if err := s.need("", "domain", "client", "secret"); err != nil {
@@ -46,7 +46,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *print == "access" {
+	if *printWhich == "access" {
 		return printOne(e, t.AccessToken, "access")
 	}
 	return printTokens(e, &cognito.Tokens{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry}, "")
@@ -61,12 +61,12 @@ func runRefresh(ctx context.Context, e *env, args []string) error {
 		"  cognito login --print refresh > rt.txt\n  cognito refresh --print access - < rt.txt")
 	s.clientFlags(false)
 	s.endpointFlags()
-	print := s.fs.String("print", "", "print only one token (`id|access|refresh`)")
+	printWhich := s.fs.String("print", "", "print only one token (`id|access|refresh`)")
 	pos, err := s.parse(e, args)
 	if err != nil {
 		return err
 	}
-	if err := checkPrint(*print, "id", "access", "refresh"); err != nil {
+	if err := checkPrint(*printWhich, "id", "access", "refresh"); err != nil {
 		return err
 	}
 	if err := s.need("", "domain", "client"); err != nil {
@@ -86,7 +86,7 @@ func runRefresh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printTokens(e, t, *print)
+	return printTokens(e, t, *printWhich)
 }
 
 func runRevoke(ctx context.Context, e *env, args []string) error {
