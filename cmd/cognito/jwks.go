@@ -98,7 +98,8 @@ func fetchKeys(ctx context.Context, hc *http.Client, u string) ([]keyInfo, error
 				bits = new(big.Int).SetBytes(n).BitLen()
 			}
 		}
-		out = append(out, keyInfo{Kid: k.Kid, Type: k.Kty, Bits: bits, Alg: k.Alg, Use: k.Use})
+		// A hostile JWKS must not write escape sequences to the terminal.
+		out = append(out, keyInfo{Kid: clip(k.Kid, 128), Type: clip(k.Kty, 16), Bits: bits, Alg: clip(k.Alg, 16), Use: clip(k.Use, 16)})
 	}
 	return out, nil
 }

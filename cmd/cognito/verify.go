@@ -148,7 +148,9 @@ func explain(err error, c explainContext) explanation {
 	if c.tok != nil {
 		hdr, claims = c.tok.hdr, c.tok.claims
 	}
-	kid := str(hdr, "kid")
+	// Strings from the token are cut and stripped of control characters, so
+	// that a hostile token cannot write escape sequences to the terminal.
+	kid := clip(str(hdr, "kid"), 128)
 	set := func(check, sentinel, format string, args ...any) {
 		x.Check, x.Sentinel, x.Reason = check, sentinel, fmt.Sprintf(format, args...)
 	}
@@ -162,7 +164,7 @@ func explain(err error, c explainContext) explanation {
 		set("format", "ErrMalformedToken", "%s: pass the whole token (three base64url parts), without \"Bearer \"",
 			strings.TrimPrefix(x.Error, "malformed token: "))
 	case errors.Is(err, cognito.ErrUnsupportedAlgorithm):
-		alg := str(hdr, "alg")
+		alg := clip(str(hdr, "alg"), 32)
 		set("alg", "ErrUnsupportedAlgorithm",
 			"alg is %q (unverified header), but Cognito signs with RS256: the token is not from a Cognito pool, or was forged", alg)
 	case errors.Is(err, cognito.ErrUnknownKey) && kid == "":
@@ -177,10 +179,10 @@ func explain(err error, c explainContext) explanation {
 			kid)
 	case errors.Is(err, cognito.ErrInvalidIssuer):
 		set("iss", "ErrInvalidIssuer", "iss is %s, not the expected %s: use the --pool (and --region) or --issuer of the pool that issued the token",
-			str(claims, "iss"), c.issuer)
+			clip(str(claims, "iss"), 256), c.issuer)
 	case errors.Is(err, cognito.ErrInvalidTokenUse):
 		x.Check, x.Sentinel = "token_use", "ErrInvalidTokenUse"
-		got := str(claims, "token_use")
+		got := clip(str(claims, "token_use"), 32)
 		want := map[string]string{"id": "an ID token", "access": "an access token"}
 		switch {
 		case got == "id" || got == "access":
@@ -193,7 +195,7 @@ func explain(err error, c explainContext) explanation {
 		if c.use == "access" {
 			claim = "client_id"
 		}
-		got := claimString(claims, claim)
+		got := clip(claimString(claims, claim), 256)
 		set(claim, "ErrInvalidAudience", "%s is %s, not one of --client (%s): the token was issued to another app client; add --client %s if that one is yours",
 			claim, got, strings.Join(c.clients, ", "), got)
 	case errors.Is(err, cognito.ErrTokenExpired):
