@@ -22,8 +22,9 @@ import (
 // user: its sub and client_id are the client ID. Tokens.Expiry says when it
 // expires; there is no ID or refresh token. An unknown scope is the
 // endpoint's *OAuthError with Code "invalid_scope" (which matches
-// ErrInvalidRequest). Services that call APIs all the time want TokenSource,
-// which caches the token.
+// ErrInvalidRequest). Config.Scopes is not used: its default scopes are a
+// user's (openid, email, profile), which this grant never issues. Services
+// that call APIs all the time want TokenSource, which caches the token.
 func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Tokens, error) {
 	if c.cfg.ClientSecret == "" {
 		return nil, fmt.Errorf("%w: ClientSecret is empty (the client_credentials grant needs a confidential app client)", ErrInvalidConfig)
@@ -106,10 +107,7 @@ func (s *m2mSource) Token() (*oauth2.Token, error) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
-		tok, err := s.client.ClientCredentials(ctx, s.scopes...)
-		if err == nil && !tok.Expiry.After(now) {
-			err = fmt.Errorf("%w: the token endpoint answered a token that is already expired", ErrEndpointUnavailable)
-		}
+		tok, err := s.client.ClientCredentials(ctx, s.scopes...) // its Expiry is at least 1 s ahead
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {

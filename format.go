@@ -1,13 +1,19 @@
 package cognito
 
-import "fmt"
+import (
+	"fmt"
+	"log/slog"
+)
 
 // fmt prints the package's values without their secrets: a Config, a Client
 // or Tokens logged with %v, %+v, %#v or %s shows "[redacted]" where a client
 // secret or a token would be, and the verified token types print their
 // fields without the raw claims they keep for Claims. Each Format prints a
 // copy of the value as a type without methods, so the usual formatting of
-// every verb and flag applies to the rest.
+// every verb and flag applies to the rest. LogValue does the same for
+// log/slog, whose JSON handler would otherwise marshal the secret.
+// encoding/json itself still writes every field: marshalling is storing, and
+// a session store that keeps Tokens as JSON needs them whole.
 
 const redacted = "[redacted]"
 
@@ -87,3 +93,23 @@ func (c *Client) Format(f fmt.State, verb rune) {
 
 // String is c as %v prints it, with the client secret redacted.
 func (c *Client) String() string { return fmt.Sprintf("%v", c) }
+
+// LogValue is c for log/slog, with ClientSecret redacted.
+func (c Config) LogValue() slog.Value {
+	c.ClientSecret = redact(c.ClientSecret)
+	return slog.AnyValue(configFields(c))
+}
+
+// LogValue is t for log/slog, with every token redacted.
+func (t Tokens) LogValue() slog.Value {
+	t.IDToken, t.AccessToken, t.RefreshToken = redact(t.IDToken), redact(t.AccessToken), redact(t.RefreshToken)
+	return slog.AnyValue(tokensFields(t))
+}
+
+// LogValue is c's Config for log/slog, with ClientSecret redacted.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.AnyValue(nil)
+	}
+	return c.cfg.LogValue()
+}

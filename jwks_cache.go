@@ -116,9 +116,11 @@ func (c *jwksCache) vouches(kid string, key *publicKey) bool {
 func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load() }
 
 func (c *jwksCache) startQuiet() {
+	wasQuiet := c.quiet()
 	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
-	if c.log != nil && c.minRefetch > 0 {
-		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch)
+	// Every caller that shared a fetch lands here: one line per quiet period.
+	if c.log != nil && c.minRefetch > 0 && !wasQuiet {
+		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch.String())
 	}
 }
 

@@ -8,10 +8,12 @@ import (
 
 // Prefetch fetches the pool's JWKS now, within ctx and the fetch timeout, so
 // that the first request does not wait for it: call it at start-up, or from a
-// readiness probe (it fetches at most once per call, and shares a fetch
-// already under way). It returns an error wrapping ErrJWKSUnavailable when
-// the keys cannot be fetched; keys fetched earlier stay in use. A Verifier
-// given WithJWKS never fetches, and Prefetch returns nil.
+// readiness probe. It fetches only when no keys are held or they are due for
+// a refresh (WithJWKSRefreshInterval), and shares a fetch already under way,
+// so frequent probes cost nothing while the keys are fresh. It returns an
+// error wrapping ErrJWKSUnavailable when the keys cannot be fetched; keys
+// fetched earlier stay in use. A Verifier given WithJWKS never fetches, and
+// Prefetch returns nil.
 func (v *Verifier) Prefetch(ctx context.Context) error {
 	if v == nil {
 		return errNilVerifier
