@@ -32,7 +32,7 @@ type testStore struct {
 	mem *cognito.MemoryStore
 
 	failFind, failCommit, failDelete, garbage atomic.Bool
-	finds, commits, deletes               atomic.Int64
+	finds, commits, deletes                   atomic.Int64
 
 	mu         sync.Mutex
 	staleFinds int    // the next staleFinds Finds of staleKey answer staleData
