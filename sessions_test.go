@@ -1109,23 +1109,6 @@ func TestSessionsRevokedSessionEndsOnEveryReplica(t *testing.T) {
 	assert.Contains(t, f.logs.String(), "token revoked")
 }
 
-func TestRevocationListByJTI(t *testing.T) {
-	pf := newPoolFixture(t)
-	list := &cognito.MemoryStore{Now: pf.clock.Now}
-	v, err := cognito.NewVerifier(pf.cfg, cognito.WithClock(pf.clock.Now), cognito.WithRevocationList(list))
-	require.NoError(t, err)
-	tok := pf.pool.MintAccessToken("alice", cognitotest.WithClaim("origin_jti", nil), cognitotest.WithClaim("jti", "jti-1"))
-	_, err = v.VerifyAccessToken(context.Background(), tok)
-	require.NoError(t, err)
-	require.NoError(t, list.Commit("cognito-revoked:jti:jti-1", []byte{1}, pf.clock.Now().Add(time.Hour)))
-	_, err = v.VerifyAccessToken(context.Background(), tok)
-	assert.ErrorIs(t, err, cognito.ErrTokenRevoked)
-
-	noIDs := pf.pool.MintAccessToken("alice", cognitotest.WithClaim("origin_jti", nil), cognitotest.WithClaim("jti", nil))
-	_, err = v.VerifyAccessToken(context.Background(), noIDs)
-	assert.NoError(t, err, "a token with neither claim cannot be listed")
-}
-
 func TestSessionsCallbackFailures(t *testing.T) {
 	f := newSessionFixture(t)
 	app := f.replica(t, nil)
