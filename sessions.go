@@ -43,6 +43,9 @@ const (
 	// invalid_grant keeps re-reading the store for another replica's
 	// rotated tokens before it ends the session.
 	DefaultRefreshRaceWait = 2 * time.Second
+	// DefaultStoreTimeout bounds each call to a store that takes a context
+	// (scs's CtxStore methods).
+	DefaultStoreTimeout = 5 * time.Second
 	// DefaultLoginPath is where Require sends page navigations of
 	// signed-out users: the path of the Login handler.
 	DefaultLoginPath = "/login"
@@ -68,6 +71,7 @@ type sessionSettings struct {
 	log                       *slog.Logger
 	margin, idle, lifetime    time.Duration
 	refreshLifetime, raceWait time.Duration
+	storeTimeout              time.Duration
 	loginPath, cookieName     string
 	authOpts                  []AuthOption
 }
@@ -138,6 +142,18 @@ func WithRefreshRaceWait(d time.Duration) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) {
 		if d >= 0 {
 			s.raceWait = d
+		}
+	})
+}
+
+// WithStoreTimeout bounds each call to the store, when the store takes a
+// context (FindCtx, CommitCtx, DeleteCtx): a store that stalls is then
+// answered 503 within d. A store without those methods must bound its own
+// calls. Default DefaultStoreTimeout; values <= 0 are ignored.
+func WithStoreTimeout(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d > 0 {
+			s.storeTimeout = d
 		}
 	})
 }
@@ -219,6 +235,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			lifetime:        DefaultSessionLifetime,
 			refreshLifetime: DefaultRefreshTokenLifetime,
 			raceWait:        DefaultRefreshRaceWait,
+			storeTimeout:    DefaultStoreTimeout,
 			loginPath:       DefaultLoginPath,
 		},
 		secure: !flow.InsecureCookie && !plainLoopback(flow.Config.RedirectURI),
@@ -429,7 +446,7 @@ func (s *Sessions) endOld(ctx context.Context, key string) {
 	if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
 		s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a replaced session", "err", err)
 	}
-	if err := deleteFrom(ctx, s.store, key); err != nil {
+	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete a replaced session", "err", err)
 	}
 }
@@ -480,13 +497,19 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
-				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
+			spent := []string{rec.refreshToken}
+			if next := s.pending.take(key, rec.refreshToken); next != nil {
+				spent = append(spent, next.refreshToken) // a successor the store never took
+			}
+			for _, rt := range spent {
+				if err := s.flow.Client.Revoke(ctx, rt); err != nil {
+					s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
+				}
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot list the signed-out tokens as revoked", "err", err)
 			}
-			if err := deleteFrom(ctx, s.store, key); err != nil {
+			if err := s.delete(ctx, key); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot delete the session at sign-out", "err", err)
 				plainError(w, http.StatusServiceUnavailable)
 				return
@@ -635,7 +658,7 @@ func endsSession(err error) bool {
 // end deletes a session that is over, and forgets the cookie.
 func (s *Sessions) end(ctx context.Context, w http.ResponseWriter, key, why string) {
 	s.log.InfoContext(ctx, "cognito: session ended", "reason", why)
-	if err := deleteFrom(ctx, s.store, key); err != nil {
+	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
 	}
 	http.SetCookie(w, s.cookie("", -1))
@@ -761,7 +784,7 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 		waited, delay = waited+d, delay*2
 	}
 	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused", "err", err)
-	if derr := deleteFrom(ctx, s.store, key); derr != nil {
+	if derr := s.delete(ctx, key); derr != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", derr)
 	}
 	return nil, errSignedOut
@@ -792,6 +815,8 @@ func (s *Sessions) expiryOf(rec *sessionRecord) time.Time {
 // is garbage (which is logged), an ErrSessionStoreUnavailable error when the
 // store fails.
 func (s *Sessions) find(ctx context.Context, key string) (*sessionRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
 	data, found, err := findIn(ctx, s.store, key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
@@ -809,7 +834,19 @@ func (s *Sessions) find(ctx context.Context, key string) (*sessionRecord, error)
 
 // commit writes rec under key, to expire with the session.
 func (s *Sessions) commit(ctx context.Context, key string, rec *sessionRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
 	if err := commitTo(ctx, s.store, key, rec.encode(), s.expiryOf(rec)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+	}
+	return nil
+}
+
+// delete removes the session under key.
+func (s *Sessions) delete(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
+	if err := deleteFrom(ctx, s.store, key); err != nil {
 		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
 	}
 	return nil
