@@ -57,6 +57,10 @@ const (
 	refreshTimeout  = 30 * time.Second // bounds one refresh, whoever waits for it
 	sessionKeyLabel = "cognito-session:"
 	maxPending      = 4096 // refreshed sessions awaiting a store that failed
+	// refreshBackoff is how long, after a refresh failed for want of
+	// Cognito or the store, requests whose tokens still work are served
+	// without another attempt.
+	refreshBackoff = 10 * time.Second
 )
 
 // SessionOption configures NewSessions.
@@ -208,6 +212,7 @@ type Sessions struct {
 	secure  bool
 	group   singleflight.Group
 	pending pendingCommits
+	backoff refreshBackoffs
 	cop     *http.CrossOriginProtection
 }
 
@@ -542,7 +547,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // whose Accept has text/html), and answered 401 otherwise. A store, token
 // endpoint, JWKS or revocation list that fails is answered 503 and the
 // session kept; while the token endpoint fails, tokens that have not expired
-// yet keep being served.
+// yet keep being served, and the session's next refresh attempt waits 10 s.
 func (s *Sessions) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.load(w, r)
@@ -586,17 +591,20 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
 		return nil, errSignedOut
 	}
-	if s.needsRefresh(rec, now) {
+	if s.needsRefresh(rec, now) && !(now.Before(rec.expiry) && s.backoff.holds(key, now)) {
 		fresh, err := s.refresh(ctx, key)
 		switch {
 		case err == nil:
 			rec = fresh // the refresh stored it
+			s.backoff.clear(key)
 		case errors.Is(err, errSignedOut):
 			http.SetCookie(w, s.cookie("", -1))
 			return nil, errSignedOut
 		case now.Before(rec.expiry):
 			// Cognito or the store is down, but the tokens still work: serve
-			// them, and try again on the next request.
+			// them, and let the next requests do the same for a while
+			// without waiting on another attempt.
+			s.backoff.start(key, now.Add(refreshBackoff))
 			s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
 		default:
 			s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
@@ -923,6 +931,42 @@ func (p *pendingCommits) take(key, spent string) *sessionRecord {
 		return nil // the store moved on without it
 	}
 	return pc.rec
+}
+
+// refreshBackoffs remembers, per session, until when a failed refresh is not
+// retried while the tokens still work. Bounded: when full, sessions simply
+// retry on every request.
+type refreshBackoffs struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (b *refreshBackoffs) holds(key string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.until[key]
+	if ok && !now.Before(t) {
+		delete(b.until, key)
+		return false
+	}
+	return ok
+}
+
+func (b *refreshBackoffs) start(key string, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until == nil {
+		b.until = map[string]time.Time{}
+	}
+	if _, ok := b.until[key]; ok || len(b.until) < maxPending {
+		b.until[key] = until
+	}
+}
+
+func (b *refreshBackoffs) clear(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.until, key)
 }
 
 // headerRecorder catches what LoginFlow.Start writes, so that Login can add

@@ -749,10 +749,21 @@ func TestSessionsTokenEndpointDown(t *testing.T) {
 
 	t.Run("tokens still valid: served", func(t *testing.T) {
 		f.clock.Advance(58 * time.Minute)
+		f.pool.ResetCounts()
 		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
 		res := b.get(app)
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, first, app.last.Load().AccessToken)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+
+		f.clock.Advance(10*time.Second - time.Millisecond)
+		assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "no new attempt for 10 s")
+		assert.Equal(t, first, app.last.Load().AccessToken)
+		f.clock.Advance(time.Millisecond)
+		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+		assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
+		assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "then one")
 	})
 	t.Run("tokens expired: 503, session kept", func(t *testing.T) {
 		f.clock.Advance(5 * time.Minute)
