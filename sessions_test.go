@@ -1341,3 +1341,24 @@ func TestSessionsStalledStoreIsAnswered(t *testing.T) {
 	hs.hang.Store(false)
 	assert.Equal(t, http.StatusOK, b.get(rep).StatusCode)
 }
+
+func TestSessionsOptions(t *testing.T) {
+	f := newSessionFixture(t)
+	app := f.replica(t, []cognito.SessionOption{
+		cognito.WithLoginOptions(cognito.WithIdentityProvider("Google")),
+		cognito.WithSessionCookieName("myapp-session"),
+	})
+	b := f.browser()
+	res := b.do(app.handler, http.MethodGet, "/login")
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	u, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, "Google", u.Query().Get("identity_provider"))
+	assert.NotEmpty(t, u.Query().Get("code_challenge"), "the flow's own parameters stay")
+
+	cb := b.callbackURL(t, app, "")
+	res = b.do(app.handler, http.MethodGet, cb)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.NotNil(t, findCookie(res, "myapp-session"))
+	assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
+}
