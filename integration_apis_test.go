@@ -39,7 +39,7 @@ func (e emulator) api(t *testing.T, target string, in, out any) {
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+target)
-	res, err := browser.Do(req)
+	res, err := hostedUI.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, target)

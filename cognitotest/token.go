@@ -26,6 +26,9 @@ type session struct {
 type refreshGrant struct {
 	sess    *session
 	expires time.Time
+	// graceUntil is set once the token is rotated out: it works until then
+	// (WithRetryGracePeriod) and is refused from then on.
+	graceUntil time.Time
 }
 
 // tokenError is an error answer of the token and revoke endpoints.
@@ -199,6 +202,9 @@ func (s *Server) refreshTokens(client *appClient, form url.Values) (map[string]a
 		terr = badRequest("invalid_grant", "Refresh Token has been revoked")
 	case !now.Before(g.expires):
 		terr = badRequest("invalid_grant", "Refresh Token has expired")
+	case !g.graceUntil.IsZero() && !now.Before(g.graceUntil):
+		delete(s.refresh, rt)
+		terr = badRequest("invalid_grant", "Invalid Refresh Token")
 	}
 	if terr != nil {
 		s.mu.Unlock()
@@ -207,7 +213,12 @@ func (s *Server) refreshTokens(client *appClient, form url.Values) (map[string]a
 	var rotated string
 	if s.rotateRefresh {
 		rotated = newRefreshToken()
-		delete(s.refresh, rt)
+		switch {
+		case s.retryGrace <= 0:
+			delete(s.refresh, rt)
+		case g.graceUntil.IsZero(): // rotated out now; a retry within the grace works
+			g.graceUntil = now.Add(s.retryGrace)
+		}
 		s.refresh[rotated] = &refreshGrant{sess: g.sess, expires: now.Add(s.refreshLifetime)}
 	}
 	s.mu.Unlock()
