@@ -65,6 +65,13 @@ type Option func(*Server)
 // WithClock replaces time.Now for the exp of minted values.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithKey makes the server sign with k under kid, instead of a fresh key:
+// for values that must verify across runs, such as fuzz seeds. kid must be a
+// lower-case UUID for the values to verify.
+func WithKey(kid string, k *ecdsa.PrivateKey) Option {
+	return func(s *Server) { s.kid, s.signer, s.keys[kid] = kid, k, PublicKeyPEM(&k.PublicKey) }
+}
+
 // NewServer starts a key server with one fresh P-256 key, closed when tb's
 // test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
@@ -73,7 +80,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.RotateKey()
+	if s.signer == nil {
+		s.RotateKey()
+	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveKey))
 	tb.Cleanup(s.srv.Close)
 	return s
