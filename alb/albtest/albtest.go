@@ -76,6 +76,14 @@ func WithKey(kid string, k *ecdsa.PrivateKey) Option {
 // test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	s := Start(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a key server with one fresh P-256 key, for code without a
+// testing.TB (examples, programs); Close stops it.
+func Start(opts ...Option) *Server {
 	s := &Server{now: time.Now, keys: map[string][]byte{}}
 	for _, o := range opts {
 		o(s)
@@ -84,9 +92,11 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		s.RotateKey()
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveKey))
-	tb.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close stops the key server.
+func (s *Server) Close() { s.srv.Close() }
 
 func (s *Server) serveKey(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
