@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,41 +22,132 @@ var errInvalidJSON = errors.New("is not valid JSON")
 
 // eachMember calls fn with the name, as encoding/json decodes it, and the raw
 // value of each member of the JSON object data. It fails on invalid JSON, a
-// non-object, trailing data or a repeated name.
-func eachMember(data []byte, fn func(name string, value json.RawMessage) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("is not a JSON object")
-	}
-	seen := make(map[string]struct{}, 16)
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return errInvalidJSON
-		}
-		name, _ := t.(string) // a key, as the decoder only returns strings here
-		if _, repeated := seen[name]; repeated {
-			return fmt.Errorf("repeats member %q", clean(name, 40))
-		}
-		seen[name] = struct{}{}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return errInvalidJSON
-		}
-		if err := fn(name, v); err != nil {
-			return fmt.Errorf("member %q %w", clean(name, 40), err)
-		}
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+// non-object or a repeated name. json.Valid judges the whole first, so the
+// walk below may trust the structure: it only finds where members start and
+// end, which costs a fraction of what a json.Decoder does.
+func eachMember(data []byte, fn func(name, value []byte) error) error {
+	if !json.Valid(data) {
 		return errInvalidJSON
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("has data after the object")
+	i := skipSpace(data, 0)
+	if data[i] != '{' {
+		return errors.New("is not a JSON object")
+	}
+	var (
+		few  [16][]byte
+		seen = few[:0]
+		many map[string]struct{}
+	)
+	for i = skipSpace(data, i+1); data[i] == '"'; {
+		end := stringEnd(data, i)
+		name := data[i+1 : end-1]
+		if !plainString(data[i:end]) {
+			s, err := decodeString(data[i:end])
+			if err != nil {
+				return errInvalidJSON
+			}
+			name = []byte(s)
+		}
+		// A linear search over the first names is fastest for the few
+		// members a load balancer sends; past them a map keeps thousands
+		// of members linear.
+		repeated := false
+		if many == nil {
+			for _, n := range seen {
+				repeated = repeated || bytes.Equal(n, name)
+			}
+			if !repeated && len(seen) == cap(seen) {
+				many = make(map[string]struct{}, 2*len(seen))
+				for _, n := range seen {
+					many[string(n)] = struct{}{}
+				}
+			} else if !repeated {
+				seen = append(seen, name)
+			}
+		}
+		if many != nil {
+			_, repeated = many[string(name)]
+			many[string(name)] = struct{}{}
+		}
+		if repeated {
+			return fmt.Errorf("repeats member %q", clean(string(name), 40))
+		}
+		i = skipSpace(data, skipSpace(data, end)+1) // past the colon
+		end = valueEnd(data, i)
+		if err := fn(name, data[i:end]); err != nil {
+			return fmt.Errorf("member %q %w", clean(string(name), 40), err)
+		}
+		if i = skipSpace(data, end); data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
 	}
 	return nil
 }
 
-func decodeString(v json.RawMessage) (string, error) {
+func skipSpace(d []byte, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the valid JSON string at d[i].
+func stringEnd(d []byte, i int) int {
+	for i++; d[i] != '"'; i++ {
+		if d[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// valueEnd returns the index just past the valid JSON value at d[i].
+func valueEnd(d []byte, i int) int {
+	switch d[i] {
+	case '"':
+		return stringEnd(d, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch d[i] {
+			case '"':
+				i = stringEnd(d, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(d) && d[i] != ',' && d[i] != '}' && d[i] != ']' && d[i] != ' ' && d[i] != '\t' && d[i] != '\n' && d[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// plainString reports whether v is a JSON string of printable ASCII without
+// escapes, whose bytes between the quotes are its value.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeString decodes a JSON string; most are plain, copied as they are.
+func decodeString(v []byte) (string, error) {
+	if plainString(v) {
+		return string(v[1 : len(v)-1]), nil
+	}
 	var s string
 	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
 		return "", errors.New("is not a string")
@@ -69,7 +160,7 @@ const maxNumericDate = 253402300799
 
 // decodeNumericDate reads an RFC 7519 NumericDate: a non-negative JSON number
 // of seconds, possibly fractional.
-func decodeNumericDate(v json.RawMessage) (time.Time, error) {
+func decodeNumericDate(v []byte) (time.Time, error) {
 	if len(v) == 0 || v[0] < '0' || v[0] > '9' {
 		return time.Time{}, errors.New("is not a non-negative number")
 	}
@@ -91,14 +182,14 @@ type header struct {
 
 // requiredHeader are the members every load balancer's header carries;
 // a missing kid is refused as any kid that is not a UUID is.
-var requiredHeader = []string{"alg", "signer", "iss", "client", "exp"}
+var requiredHeader = [...]string{"alg", "signer", "iss", "client", "exp"}
 
 func parseHeader(data []byte) (header, error) {
 	var h header
-	has := make(map[string]bool, len(requiredHeader))
-	err := eachMember(data, func(name string, v json.RawMessage) error {
+	var has [len(requiredHeader)]bool
+	err := eachMember(data, func(name, v []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "alg":
 			h.alg, err = decodeString(v)
 		case "kid":
@@ -118,14 +209,16 @@ func parseHeader(data []byte) (header, error) {
 			err = errors.New("names critical extensions, which are not supported")
 		}
 		// jku, x5u, jwk and x5c are ignored: keys come only from KeysURL.
-		has[name] = true
+		if i := slices.Index(requiredHeader[:], string(name)); i >= 0 {
+			has[i] = true
+		}
 		return err
 	})
 	if err != nil {
 		return h, fmt.Errorf("%w: alb: header %w", cognito.ErrMalformedToken, err)
 	}
-	for _, name := range requiredHeader {
-		if !has[name] {
+	for i, name := range requiredHeader {
+		if !has[i] {
 			return h, fmt.Errorf("%w: alb: header has no %s", cognito.ErrMalformedToken, name)
 		}
 	}
@@ -143,9 +236,9 @@ type claims struct {
 
 func parseClaims(data []byte) (claims, error) {
 	var c claims
-	err := eachMember(data, func(name string, v json.RawMessage) error {
+	err := eachMember(data, func(name, v []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "sub":
 			c.sub, err = decodeString(v)
 		case "email":
