@@ -293,6 +293,9 @@ func TestHostileKeyServers(t *testing.T) {
 		{"the right key, then more", func(t *testing.T, f *fixture) http.Handler {
 			return body(append(pemOf(t, f), "<script>x</script>"...))
 		}, cognito.ErrJWKSUnavailable},
+		{"the right key, then 8 KiB of white space", func(t *testing.T, f *fixture) http.Handler {
+			return body(append(pemOf(t, f), strings.Repeat(" ", 8<<10)...))
+		}, cognito.ErrJWKSUnavailable},
 		{"the right key twice", func(t *testing.T, f *fixture) http.Handler {
 			k := pemOf(t, f)
 			return body(append(k, k...))

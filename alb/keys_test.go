@@ -209,3 +209,43 @@ func TestKeysURLWithAPath(t *testing.T) {
 	requireOnly(t, err, cognito.ErrUnknownKey)
 	assert.Equal(t, "/keys/"+lb.KeyID(), path)
 }
+
+// TestAFetchOutlivesTheCallerThatStartedIt: the caller that starts a fetch
+// and gives up does not take the fetch down with it; a later caller for the
+// same kid gets the key from that one fetch.
+func TestAFetchOutlivesTheCallerThatStartedIt(t *testing.T) {
+	f := newFixture(t)
+	k := pemOf(t, f)
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	var once sync.Once
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		select {
+		case <-release:
+			_, _ = w.Write(k)
+		case <-r.Context().Done():
+		}
+	}))
+	data := f.lb.Mint("sub-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(ctx, data)
+		first <- err
+	}()
+	<-arrived
+	cancel()
+	err := <-first
+	requireOnly(t, err, cognito.ErrJWKSUnavailable)
+	require.ErrorIs(t, err, context.Canceled)
+
+	second := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(context.Background(), data)
+		second <- err
+	}()
+	close(release)
+	require.NoError(t, <-second)
+	assert.Equal(t, 1+1, f.lb.Requests(), "one fetch (after the test's own look at the key)")
+}

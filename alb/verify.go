@@ -360,12 +360,8 @@ func (f *segmentForm) decode(s string) ([]byte, error) {
 	)
 	switch {
 	case pad > 0:
-		// The padded decoder refuses a wrong amount of padding; a length
-		// that is not a multiple of 4 is refused here, so that "xyz=" is
-		// the only padded spelling of "xyz".
-		if len(s)%4 != 0 || pad > 2 {
-			return nil, fmt.Errorf("has the wrong amount of padding")
-		}
+		// The strict padded decoder refuses any padding but the one the
+		// length needs: "xyz=" is the only padded spelling of "xyz".
 		f.padded = true
 		out, err = paddedURL.DecodeString(s)
 	case len(s)%4 != 0:

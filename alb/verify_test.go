@@ -366,3 +366,28 @@ func TestVerifyHonoursTheContext(t *testing.T) {
 	requireOnly(t, err, cognito.ErrJWKSUnavailable)
 	assert.True(t, errors.Is(err, context.Canceled))
 }
+
+// TestVerifySizeLimit finds the longest value at most MaxDataBytes long and
+// the shortest longer one, both otherwise valid: the first is accepted, the
+// second refused.
+func TestVerifySizeLimit(t *testing.T) {
+	f := newFixture(t)
+	var under, over string
+	base := len(f.lb.Mint("sub-1", albtest.Unpadded(), albtest.WithClaim("blob", "")))
+	// Each 3 bytes of claims add 4 characters; step one byte at a time near the limit.
+	start := (alb.MaxDataBytes-base)*3/4 - 8
+	for n := start; over == ""; n++ {
+		d := f.lb.Mint("sub-1", albtest.Unpadded(), albtest.WithClaim("blob", strings.Repeat("a", n)))
+		if len(d) <= alb.MaxDataBytes {
+			under = d
+		} else {
+			over = d
+		}
+	}
+	require.NotEmpty(t, under)
+	require.GreaterOrEqual(t, len(under), alb.MaxDataBytes-2)
+	_, err := f.v.Verify(context.Background(), under)
+	require.NoError(t, err, "%d bytes", len(under))
+	_, err = f.v.Verify(context.Background(), over)
+	requireOnly(t, err, cognito.ErrMalformedToken)
+}
