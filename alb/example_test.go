@@ -68,7 +68,7 @@ func ExampleRequireAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	users, err := alb.NewVerifier(alb.Config{
+	v, err := alb.NewVerifier(alb.Config{
 		LoadBalancerARNs: []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188"},
 		ClientIDs:        []string{cfg.ClientID},
 		Issuer:           "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
@@ -77,5 +77,6 @@ func ExampleRequireAccessToken() {
 		log.Fatal(err)
 	}
 	admin := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "admin page") })
-	http.Handle("/admin/", alb.RequireUser(users)(alb.RequireAccessToken(accessVerifier)(cognito.RequireGroup("admins")(admin))))
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", alb.RequireUser(v)(alb.RequireAccessToken(accessVerifier)(cognito.RequireGroup("admins")(admin))))
 }
