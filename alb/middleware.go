@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/cognitokit/cognito"
 )
@@ -20,8 +21,8 @@ const (
 
 // errMissingData and errRepeatedData reach no caller: they pick the status.
 var (
-	errMissingData  = errors.New("cognito: alb: request has no x-amzn-oidc-data header")
-	errRepeatedData = errors.New("cognito: alb: request has more than one x-amzn-oidc-data header")
+	errMissingData  = errors.New("cognito: alb: request lacks the header")
+	errRepeatedData = errors.New("cognito: alb: request has more than one of the header")
 )
 
 type tokenKey struct{}
@@ -73,7 +74,7 @@ func status(err error) int {
 	switch {
 	case errors.Is(err, errRepeatedData):
 		return http.StatusBadRequest
-	case errors.Is(err, cognito.ErrJWKSUnavailable):
+	case errors.Is(err, cognito.ErrJWKSUnavailable), errors.Is(err, cognito.ErrEndpointUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, cognito.ErrInvalidConfig):
 		return http.StatusInternalServerError
@@ -96,35 +97,56 @@ func TokenFromContext(ctx context.Context) (*Token, bool) {
 // RequireAccessToken returns middleware that verifies the request's
 // x-amzn-oidc-accesstoken header, the user's access token, with v (a
 // cognito.Verifier of the pool and of the app client the load balancer signs
-// users in with), so that cognito.AccessTokenFromContext,
-// cognito.RequireGroup and the scope guards work behind a load balancer.
-// Put it behind RequireUser: it then also refuses an access token whose sub
-// is not the verified user's.
+// users in with, or any cognito.AccessTokenVerifier), and leaves the token in
+// the request's context with cognito.ContextWithAccessToken, so that
+// cognito.AccessTokenFromContext, cognito.RequireGroup and the scope guards
+// work behind a load balancer. Put it behind RequireUser: it then also
+// refuses an access token whose sub is not the verified user's.
 //
-// It hands the request to cognito.RequireAccessToken with the header's value
-// as its Authorization: Bearer credentials, replacing any Authorization
-// header the request had, so the statuses are that middleware's (opts are
-// its options), and the handlers behind it see that Authorization header.
-func RequireAccessToken(v *cognito.Verifier, opts ...cognito.MiddlewareOption) func(http.Handler) http.Handler {
-	require := cognito.RequireAccessToken(v, opts...)
+// The statuses are RequireUser's: 401 for a missing or invalid token (or
+// another user's), 400 for two headers, 503 when the pool's keys or its
+// endpoint are unavailable (ErrJWKSUnavailable, ErrEndpointUnavailable), 500
+// for a nil v. The Authorization header is neither read nor changed.
+func RequireAccessToken(v cognito.AccessTokenVerifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		sameUser := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, hasUser := TokenFromContext(r.Context())
-			at, _ := cognito.AccessTokenFromContext(r.Context())
-			if hasUser && (at == nil || at.Subject != u.Subject) {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			at, err := verifyAccessToken(r, v)
+			if err != nil {
+				refuse(w, status(err))
+				return
+			}
+			if u, ok := TokenFromContext(r.Context()); ok && at.Subject != u.Subject {
 				refuse(w, http.StatusUnauthorized)
 				return
 			}
-			next.ServeHTTP(w, r)
-		})
-		inner := require(sameUser)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r = r.Clone(r.Context())
-			r.Header.Del("Authorization")
-			for _, tok := range r.Header.Values(AccessTokenHeader) {
-				r.Header.Add("Authorization", "Bearer "+tok)
-			}
-			inner.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(cognito.ContextWithAccessToken(r.Context(), at)))
 		})
 	}
+}
+
+func verifyAccessToken(r *http.Request, v cognito.AccessTokenVerifier) (*cognito.AccessToken, error) {
+	values := r.Header.Values(AccessTokenHeader)
+	switch {
+	case len(values) == 0 || values[0] == "":
+		return nil, errMissingData
+	case len(values) > 1:
+		return nil, errRepeatedData
+	case isNil(v):
+		return nil, fmt.Errorf("%w: alb: RequireAccessToken was given a nil verifier", cognito.ErrInvalidConfig)
+	}
+	at, err := v.VerifyAccessToken(r.Context(), values[0])
+	if err == nil && at == nil {
+		err = fmt.Errorf("%w: alb: the verifier returned no token and no error", cognito.ErrInvalidConfig)
+	}
+	return at, err
+}
+
+// isNil reports whether v is nil or a typed nil pointer, which would panic
+// when called.
+func isNil(v cognito.AccessTokenVerifier) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

@@ -1,6 +1,8 @@
 package alb_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -23,6 +25,12 @@ var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write([]byte(tok.Subject))
 })
+
+type verifierFunc func(context.Context, string) (*cognito.AccessToken, error)
+
+func (f verifierFunc) VerifyAccessToken(ctx context.Context, raw string) (*cognito.AccessToken, error) {
+	return f(ctx, raw)
+}
 
 func serveWith(h http.Handler, header http.Header) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, "/things/42", nil)
@@ -130,6 +138,37 @@ func TestRequireAccessToken(t *testing.T) {
 		})
 	}
 
+	t.Run("the Authorization header is left alone", func(t *testing.T) {
+		h := alb.RequireAccessToken(cv)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(r.Header.Get("Authorization")))
+		}))
+		rec := serveWith(h, http.Header{"X-Amzn-Oidc-Accesstoken": {aliceAT}, "Authorization": {"Basic dTpw"}})
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, "Basic dTpw", rec.Body.String())
+	})
+	t.Run("nil verifiers: 500", func(t *testing.T) {
+		for _, v := range []cognito.AccessTokenVerifier{nil, (*cognito.Verifier)(nil)} {
+			rec := serveWith(alb.RequireAccessToken(v)(whoami), http.Header{"X-Amzn-Oidc-Accesstoken": {aliceAT}})
+			assert.Equal(t, http.StatusInternalServerError, rec.Code)
+			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+		}
+	})
+	t.Run("a verifier's errors pick the status", func(t *testing.T) {
+		for _, tc := range []struct {
+			err    error
+			status int
+		}{
+			{fmt.Errorf("wrapped: %w", cognito.ErrEndpointUnavailable), http.StatusServiceUnavailable},
+			{fmt.Errorf("wrapped: %w", cognito.ErrJWKSUnavailable), http.StatusServiceUnavailable},
+			{fmt.Errorf("wrapped: %w", cognito.ErrInvalidConfig), http.StatusInternalServerError},
+			{fmt.Errorf("wrapped: %w", cognito.ErrTokenExpired), http.StatusUnauthorized},
+			{nil, http.StatusInternalServerError}, // no token and no error
+		} {
+			v := verifierFunc(func(context.Context, string) (*cognito.AccessToken, error) { return nil, tc.err })
+			rec := serveWith(alb.RequireAccessToken(v)(whoami), http.Header{"X-Amzn-Oidc-Accesstoken": {aliceAT}})
+			assert.Equal(t, tc.status, rec.Code, "%v", tc.err)
+		}
+	})
 	t.Run("alone, without RequireUser", func(t *testing.T) {
 		h := alb.RequireAccessToken(cv)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			at, ok := cognito.AccessTokenFromContext(r.Context())
