@@ -71,7 +71,7 @@ var arnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:([a-z]
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]+$`)
 
-// validate checks c and returns the region and the keys URL it implies.
+// validate checks c and returns the keys URL it implies.
 func (c Config) validate() (keysURL string, err error) {
 	invalid := func(format string, a ...any) error {
 		return fmt.Errorf("%w: alb: "+format, append([]any{cognito.ErrInvalidConfig}, a...)...)
@@ -204,6 +204,9 @@ func (t *Token) Claims(v any) error {
 // ClientIDs), ErrTokenExpired, ErrInvalidSignature, and ErrJWKSUnavailable
 // when the key could not be fetched (the value may be fine: answer 503).
 func (v *Verifier) Verify(ctx context.Context, data string) (*Token, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: alb: Verify called on a nil *Verifier", cognito.ErrInvalidConfig)
+	}
 	if len(data) == 0 || len(data) > MaxDataBytes {
 		return nil, fmt.Errorf("%w: alb: data is empty or longer than %d bytes", cognito.ErrMalformedToken, MaxDataBytes)
 	}

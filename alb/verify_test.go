@@ -108,6 +108,12 @@ func TestVerifyAcceptsWhatTheLoadBalancerSends(t *testing.T) {
 	assert.NotContains(t, err.Error(), "acme", "a claim's value never reaches an error")
 }
 
+func TestVerifyOnANilVerifier(t *testing.T) {
+	var v *alb.Verifier
+	_, err := v.Verify(context.Background(), "a.b.c")
+	requireOnly(t, err, cognito.ErrInvalidConfig)
+}
+
 func TestVerifyAcceptsAnUnpaddedValue(t *testing.T) {
 	f := newFixture(t)
 	data := f.lb.Mint("sub-1", albtest.Unpadded())
