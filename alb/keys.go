@@ -1,0 +1,225 @@
+package alb
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cognitokit/cognito"
+)
+
+const (
+	// maxKeyBytes bounds a key server's answer: a P-256 public key in PEM
+	// is under 200 bytes.
+	maxKeyBytes = 4 << 10
+	// maxKeys bounds the cache. A region's load balancers sign with a few
+	// keys at a time; only keys the key server vouched for enter the cache,
+	// and past this many the oldest is dropped (refetched if named again).
+	maxKeys = 32
+)
+
+// keySet is an immutable snapshot of the cached keys.
+type keySet struct {
+	keys  map[string]*ecdsa.PublicKey // by kid
+	order []string                    // kids, oldest first
+}
+
+// keyCache holds the load balancers' public keys by kid. A kid's key never
+// changes, so a cached key is kept until the cache is full, never refetched.
+//
+// Fetch policy, as the cognito package's JWKS cache: concurrent callers for
+// one kid share one fetch (singleflight), and only one fetch runs at a time
+// whatever the kid, so a flood of new kids queues instead of fanning out; a
+// fetch runs to its own timeout whatever its callers' contexts do; a fetch
+// that fails starts a quiet period of minRefetch during which kids not in
+// the cache fail at once, with the sentinel of the failure that started it,
+// without touching the network.
+type keyCache struct {
+	baseURL    string // without a trailing slash
+	client     *http.Client
+	now        func() time.Time
+	timeout    time.Duration
+	minRefetch time.Duration
+
+	current    atomic.Pointer[keySet]
+	quietUntil atomic.Int64 // unix nanoseconds
+	quietErr   atomic.Pointer[error]
+	fetches    singleflight.Group
+	downloads  chan struct{} // one slot: one download at a time
+}
+
+func newKeyCache(baseURL string, client *http.Client, now func() time.Time, timeout, minRefetch time.Duration) *keyCache {
+	c := &keyCache{baseURL: baseURL, client: client, now: now, timeout: timeout, minRefetch: minRefetch, downloads: make(chan struct{}, 1)}
+	c.current.Store(&keySet{keys: map[string]*ecdsa.PublicKey{}})
+	return c
+}
+
+// errNoSuchKey: the key server answered that it has no key by this kid.
+var errNoSuchKey = errors.New("the key server has no key by this kid")
+
+// key returns the key named kid, which must be a UUID, fetching it when the
+// policy allows.
+func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+	if k := c.current.Load().keys[kid]; k != nil {
+		return k, nil
+	}
+	if err := c.quiet(); err != nil {
+		return nil, err
+	}
+	ch := c.fetches.DoChan(kid, func() (any, error) { return c.fetch(ctx, kid) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*ecdsa.PublicKey), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: alb: waiting for the key %s: %w", cognito.ErrJWKSUnavailable, kid, ctx.Err())
+	}
+}
+
+// fetch downloads kid's key for every caller waiting on it. Its context is
+// detached from the caller's and bounded by the fetch timeout, waiting for
+// the download slot included.
+func (c *keyCache) fetch(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	defer cancel()
+	select {
+	case c.downloads <- struct{}{}:
+		defer func() { <-c.downloads }()
+	case <-fctx.Done():
+		return nil, fmt.Errorf("%w: alb: waiting for another key fetch: %w", cognito.ErrJWKSUnavailable, fctx.Err())
+	}
+	// The download just before this one may have fetched this kid, or
+	// failed and started a quiet period.
+	if k := c.current.Load().keys[kid]; k != nil {
+		return k, nil
+	}
+	if err := c.quiet(); err != nil {
+		return nil, err
+	}
+	k, err := c.download(fctx, kid)
+	if err != nil {
+		sentinel := cognito.ErrJWKSUnavailable
+		if errors.Is(err, errNoSuchKey) {
+			sentinel = cognito.ErrUnknownKey
+		}
+		err = fmt.Errorf("%w: alb: kid %s: %w", sentinel, kid, err)
+		c.startQuiet(sentinel)
+		return nil, err
+	}
+	c.store(kid, k)
+	return k, nil
+}
+
+// store adds a key to a copy of the current set; only the holder of the
+// download slot calls it.
+func (c *keyCache) store(kid string, k *ecdsa.PublicKey) {
+	old := c.current.Load()
+	next := &keySet{keys: make(map[string]*ecdsa.PublicKey, len(old.keys)+1), order: append([]string(nil), old.order...)}
+	for id, key := range old.keys {
+		next.keys[id] = key
+	}
+	if len(next.order) >= maxKeys {
+		delete(next.keys, next.order[0])
+		next.order = next.order[1:]
+	}
+	next.keys[kid] = k
+	next.order = append(next.order, kid)
+	c.current.Store(next)
+}
+
+// quiet returns the error for a kid not in the cache during a quiet period,
+// and nil outside one.
+func (c *keyCache) quiet() error {
+	if c.now().UnixNano() >= c.quietUntil.Load() {
+		return nil
+	}
+	sentinel := cognito.ErrJWKSUnavailable
+	if p := c.quietErr.Load(); p != nil {
+		sentinel = *p
+	}
+	return fmt.Errorf("%w: alb: a key fetch failed less than %s ago; not fetching again yet", sentinel, c.minRefetch)
+}
+
+func (c *keyCache) startQuiet(sentinel error) {
+	c.quietErr.Store(&sentinel)
+	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
+}
+
+// download GETs baseURL/<kid> and parses the PEM public key it answers.
+func (c *keyCache) download(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+	// kid is a UUID (Verify checked), escaped all the same: no kid can
+	// change the URL's path beyond its last segment.
+	u := c.baseURL + "/" + url.PathEscape(kid)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("building request: %w", err)
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("GET %s answered %d: %w", u, res.StatusCode, errNoSuchKey)
+	case res.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("GET %s answered %d", u, res.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxKeyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", u, err)
+	}
+	if len(body) > maxKeyBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", u, maxKeyBytes)
+	}
+	k, err := parseKey(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return k, nil
+}
+
+// parseKey reads one PEM "PUBLIC KEY" block (SubjectPublicKeyInfo) holding an
+// ECDSA P-256 key, with nothing but white space around it.
+func parseKey(body []byte) (*ecdsa.PublicKey, error) {
+	// pem.Decode skips text before the block: an HTML page quoting a key
+	// is not a key answer.
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("-----BEGIN PUBLIC KEY-----")) {
+		return nil, errors.New("is not a PEM public key")
+	}
+	block, rest := pem.Decode(body)
+	if block == nil || block.Type != "PUBLIC KEY" || len(block.Headers) > 0 {
+		return nil, errors.New("is not a PEM public key")
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return nil, errors.New("has data after the PEM public key")
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, errors.New("holds no parsable public key")
+	}
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok || k.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("holds a %T, not an ECDSA P-256 key", pub)
+	}
+	return k, nil
+}

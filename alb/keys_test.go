@@ -1,0 +1,251 @@
+package alb_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/alb/albtest"
+)
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// blockUntil answers nothing until release is closed or the request ends.
+func blockUntil(release <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+}
+
+func status(code int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) })
+}
+
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func TestKeyFetchesAreShared(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.lb.Client().Get(f.lb.URL() + "/" + f.lb.KeyID())
+	require.NoError(t, err)
+	pemKey, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	res.Body.Close()
+
+	release := make(chan struct{})
+	var once sync.Once
+	arrived := make(chan struct{})
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		<-release
+		_, _ = w.Write(pemKey)
+	}))
+	data := f.lb.Mint("sub-1")
+	const callers = 20
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := f.v.Verify(context.Background(), data)
+			errs <- err
+		}()
+	}
+	<-arrived
+	close(release)
+	for range callers {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, 1+1, f.lb.Requests(), "twenty callers, one fetch (after the test's own)")
+}
+
+func TestAFloodOfNewKidsCostsOneFetch(t *testing.T) {
+	f := newFixture(t)
+	const callers = 50
+	errs := make(chan error, callers)
+	for range callers {
+		data := f.lb.Mint("sub-1", albtest.WithHeader("kid", randomUUID()))
+		go func() {
+			_, err := f.v.Verify(context.Background(), data)
+			errs <- err
+		}()
+	}
+	for range callers {
+		requireOnly(t, <-errs, cognito.ErrUnknownKey)
+	}
+	assert.Equal(t, 1, f.lb.Requests(), "fetches are one at a time, and the first 404 starts the quiet period")
+
+	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	requireOnly(t, err, cognito.ErrUnknownKey)
+	assert.Equal(t, 1, f.lb.Requests(), "a real new kid waits out the quiet period too")
+
+	f.clock.Advance(cognito.DefaultJWKSMinRefetchPeriod)
+	_, err = f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.lb.Requests())
+}
+
+func TestQuietPeriodAfterAFailedFetch(t *testing.T) {
+	f := newFixture(t, cognito.WithJWKSMinRefetchInterval(30*time.Second))
+	ctx := context.Background()
+	cached := f.lb.Mint("sub-1")
+	_, err := f.v.Verify(ctx, cached)
+	require.NoError(t, err)
+
+	f.lb.RotateKey()
+	f.lb.SetHandler(status(http.StatusInternalServerError))
+	_, err = f.v.Verify(ctx, f.lb.Mint("sub-1"))
+	requireOnly(t, err, cognito.ErrJWKSUnavailable)
+	assert.Equal(t, 2, f.lb.Requests())
+
+	f.lb.SetHandler(nil)
+	f.clock.Advance(29 * time.Second)
+	_, err = f.v.Verify(ctx, f.lb.Mint("sub-1"))
+	requireOnly(t, err, cognito.ErrJWKSUnavailable)
+	assert.Equal(t, 2, f.lb.Requests(), "no fetch in the quiet period, and the 503 sentinel kept")
+	_, err = f.v.Verify(ctx, cached)
+	require.NoError(t, err, "cached keys keep working in the quiet period")
+
+	f.clock.Advance(time.Second)
+	_, err = f.v.Verify(ctx, f.lb.Mint("sub-1"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, f.lb.Requests())
+}
+
+func TestKeyServerStatuses(t *testing.T) {
+	tests := []struct {
+		status int
+		want   error
+	}{
+		{http.StatusNotFound, cognito.ErrUnknownKey},
+		{http.StatusForbidden, cognito.ErrUnknownKey},
+		{http.StatusBadRequest, cognito.ErrJWKSUnavailable},
+		{http.StatusTooManyRequests, cognito.ErrJWKSUnavailable},
+		{http.StatusServiceUnavailable, cognito.ErrJWKSUnavailable},
+		{http.StatusFound, cognito.ErrJWKSUnavailable},
+		{http.StatusNoContent, cognito.ErrJWKSUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			f := newFixture(t)
+			f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.status == http.StatusFound {
+					w.Header().Set("Location", "/elsewhere")
+				}
+				w.WriteHeader(tc.status)
+			}))
+			_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+			requireOnly(t, err, tc.want)
+		})
+	}
+}
+
+func TestKeyCacheIsBounded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.lb.Mint("sub-1")
+	_, err := f.v.Verify(ctx, first)
+	require.NoError(t, err)
+	const rotations = 40 // more than the cache holds
+	var last string
+	for range rotations {
+		f.lb.RotateKey()
+		last = f.lb.Mint("sub-1")
+		_, err := f.v.Verify(ctx, last)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1+rotations, f.lb.Requests())
+	_, err = f.v.Verify(ctx, last)
+	require.NoError(t, err)
+	assert.Equal(t, 1+rotations, f.lb.Requests(), "the newest key is cached")
+	_, err = f.v.Verify(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, 2+rotations, f.lb.Requests(), "the oldest key was dropped, and is fetched again")
+}
+
+func TestKeyRequestShape(t *testing.T) {
+	f := newFixture(t)
+	var got *http.Request
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	kid := f.lb.KeyID()
+	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	requireOnly(t, err, cognito.ErrUnknownKey)
+	require.NotNil(t, got)
+	assert.Equal(t, http.MethodGet, got.Method)
+	assert.Equal(t, "/"+kid, got.URL.Path)
+	assert.Empty(t, got.URL.RawQuery)
+}
+
+func TestKeysURLWithAPath(t *testing.T) {
+	clock := newClock()
+	lb := albtest.NewServer(t, albtest.WithClock(clock.Now))
+	var path string
+	lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.Path
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	cfg := lb.Config()
+	cfg.KeysURL += "/keys/"
+	v := newVerifierFor(t, cfg, lb, clock)
+	_, err := v.Verify(context.Background(), lb.Mint("sub-1"))
+	requireOnly(t, err, cognito.ErrUnknownKey)
+	assert.Equal(t, "/keys/"+lb.KeyID(), path)
+}
+
+// TestAFetchOutlivesTheCallerThatStartedIt: the caller that starts a fetch
+// and gives up does not take the fetch down with it; a later caller for the
+// same kid gets the key from that one fetch.
+func TestAFetchOutlivesTheCallerThatStartedIt(t *testing.T) {
+	f := newFixture(t)
+	k := pemOf(t, f)
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	var once sync.Once
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		select {
+		case <-release:
+			_, _ = w.Write(k)
+		case <-r.Context().Done():
+		}
+	}))
+	data := f.lb.Mint("sub-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(ctx, data)
+		first <- err
+	}()
+	<-arrived
+	cancel()
+	err := <-first
+	requireOnly(t, err, cognito.ErrJWKSUnavailable)
+	require.ErrorIs(t, err, context.Canceled)
+
+	second := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(context.Background(), data)
+		second <- err
+	}()
+	close(release)
+	require.NoError(t, <-second)
+	assert.Equal(t, 1+1, f.lb.Requests(), "one fetch (after the test's own look at the key)")
+}
