@@ -56,3 +56,33 @@ var (
 		cognito.ErrEndpointUnavailable,
 	}
 )
+
+// The names of API.md's "Sessions" section.
+var (
+	_ cognito.SessionStore                                                                                = (*cognito.MemoryStore)(nil)
+	_ func() *cognito.MemoryStore                                                                         = cognito.NewMemoryStore
+	_ func(*cognito.LoginFlow, cognito.SessionStore, ...cognito.SessionOption) (*cognito.Sessions, error) = cognito.NewSessions
+	_ func(*cognito.Sessions, http.ResponseWriter, *http.Request)                                         = (*cognito.Sessions).Login
+	_ func(*cognito.Sessions, http.ResponseWriter, *http.Request)                                         = (*cognito.Sessions).Callback
+	_ func(*cognito.Sessions, http.ResponseWriter, *http.Request)                                         = (*cognito.Sessions).Logout
+	_ func(*cognito.Sessions, http.Handler) http.Handler                                                  = (*cognito.Sessions).Require
+	_ func(context.Context) (*cognito.Session, bool)                                                      = cognito.SessionFromContext
+	_ func(cognito.SessionStore) cognito.Option                                                           = cognito.WithRevocationList
+	_ error                                                                                               = cognito.ErrTokenRevoked
+
+	_ = cognito.Session{IDToken: (*cognito.IDToken)(nil), AccessToken: "", Expiry: time.Time{}}
+	_ = cognito.LoginFlow{InsecureEmulator: false}
+)
+
+// sessionStoreMethods is SessionStore spelled out: the interface must keep
+// exactly scs's Store method set.
+type sessionStoreMethods interface {
+	Find(id string) (data []byte, found bool, err error)
+	Commit(id string, data []byte, expiry time.Time) error
+	Delete(id string) error
+}
+
+var (
+	_ cognito.SessionStore = sessionStoreMethods(nil)
+	_ sessionStoreMethods  = cognito.SessionStore(nil)
+)

@@ -440,6 +440,7 @@ type claims struct {
 	emailVerified                bool
 	exp, nbf, iat, authTime      time.Time
 	hasExp                       bool
+	originJTI, jti               stringClaim // what a revocation list keys on
 }
 
 // audience reports whether the token is for clientID: aud is clientID, or an
@@ -486,7 +487,11 @@ func parseClaims(data []byte, use string) (claims, error) {
 			c.nonce, err = decodeString(v)
 		case "scope":
 			c.scope, err = decodeString(v)
-		case "jti", "origin_jti", "event_id", "at_hash":
+		case "origin_jti":
+			c.originJTI, err = checkString(v)
+		case "jti":
+			c.jti, err = checkString(v)
+		case "event_id", "at_hash":
 			_, err = checkString(v)
 		case "aud":
 			c.aud, c.audArray = v, len(v) > 0 && v[0] == '['

@@ -171,3 +171,19 @@ func (e *AuthorizeError) Is(target error) bool {
 	}
 	return false
 }
+
+// Sentinels of sessions and the revocation list.
+var (
+	// ErrTokenRevoked: the token's sign-in (its origin_jti) was signed out
+	// through Sessions.Logout and is on the Verifier's revocation list
+	// (WithRevocationList).
+	ErrTokenRevoked = errors.New("cognito: token revoked")
+	// ErrRevocationListUnavailable: the revocation list's store failed, so
+	// the Verifier cannot tell whether the token was revoked and refuses it;
+	// the token may be fine and is worth retrying (RequireAccessToken answers
+	// 503).
+	ErrRevocationListUnavailable = errors.New("cognito: revocation list unavailable")
+	// ErrSessionStoreUnavailable: the session store failed; the session is
+	// kept, and Sessions answers 503.
+	ErrSessionStoreUnavailable = errors.New("cognito: session store unavailable")
+)

@@ -40,6 +40,8 @@ type Verifier struct {
 	leeway            time.Duration
 	keys              *jwksCache
 	cache             *tokenCache // nil when off
+
+	revocations SessionStore // nil when off; see WithRevocationList
 }
 
 // NewVerifier returns a Verifier for cfg, which must validate. It does no
@@ -59,6 +61,8 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		now:       s.now,
 		leeway:    s.leeway,
 		cache:     newTokenCache(s.tokenCacheSize),
+
+		revocations: s.revocations,
 	}
 	v.keys = &jwksCache{
 		url:        cfg.jwksURL(),
@@ -148,6 +152,7 @@ type verified struct {
 	exp, nbf, iat time.Time
 	id            *IDToken
 	access        *AccessToken
+	revKey        string // the revocation list's key, when there is a list
 }
 
 func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
@@ -155,6 +160,9 @@ func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, erro
 		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.vouches(e.kid, e.key) {
 			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
 				v.cache.remove(raw)
+				return nil, err
+			}
+			if err := v.checkRevoked(ctx, e.revKey); err != nil {
 				return nil, err
 			}
 			return e, nil
@@ -166,6 +174,9 @@ func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, erro
 	}
 	if v.cache != nil {
 		v.cache.put(raw, e)
+	}
+	if err := v.checkRevoked(ctx, e.revKey); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -238,6 +249,9 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
 	}
 	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat}
+	if v.revocations != nil {
+		e.revKey = c.revocationKey()
+	}
 	issuer := v.issuer
 	if !c.iss.equals(issuer) {
 		issuer = v.altIssuer

@@ -58,6 +58,8 @@ type LoginFlow struct {
 	InsecureCookie bool
 	// MaxAge bounds how long a started login may take. Default DefaultLoginMaxAge.
 	MaxAge time.Duration
+	// InsecureEmulator: see issue 14.
+	InsecureEmulator bool
 }
 
 // The state, verifier and nonce are GenerateVerifier values: 43 base64url

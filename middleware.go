@@ -60,8 +60,11 @@ type authContext struct {
 //   - more than one Authorization header: 400 with error="invalid_request";
 //   - a token that fails verification (malformed, forged, expired, another
 //     client's, an ID token): 401 with error="invalid_token";
-//   - the pool's keys could not be fetched (ErrJWKSUnavailable): 503 with no
-//     challenge, since the client's token may be fine and is worth retrying;
+//   - the pool's keys could not be fetched (ErrJWKSUnavailable), or the
+//     revocation list's store failed (ErrRevocationListUnavailable): 503 with
+//     no challenge, since the client's token may be fine and is worth retrying;
+//   - a token on the revocation list (ErrTokenRevoked): 401 with
+//     error="invalid_token";
 //   - v is nil: 500 to every request that carries a token.
 func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
@@ -82,7 +85,7 @@ func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler
 					refuse(w, http.StatusUnauthorized, s.realm, "", "")
 				case errors.Is(err, errMalformedRequest):
 					refuse(w, http.StatusBadRequest, s.realm, "invalid_request", "")
-				case errors.Is(err, ErrJWKSUnavailable):
+				case errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrRevocationListUnavailable):
 					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, ErrInvalidConfig):
 					refuse(w, http.StatusInternalServerError, "", "", "")

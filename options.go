@@ -30,6 +30,7 @@ type settings struct {
 	jwksRefresh    time.Duration
 	jwksMinRefetch time.Duration
 	tokenCacheSize int
+	revocations    SessionStore
 }
 
 // defaultHTTPClient follows no redirect: a redirected POST would resend the
@@ -129,4 +130,27 @@ func WithJWKSMinRefetchInterval(d time.Duration) Option {
 // turns the cache off. Default DefaultTokenCacheSize.
 func WithTokenCacheSize(n int) Option {
 	return optionFunc(func(s *settings) { s.tokenCacheSize = max(n, 0) })
+}
+
+// WithRevocationList makes a Verifier refuse, with ErrTokenRevoked, every
+// token whose sign-in (its origin_jti claim, or its jti when it has none) is
+// listed in store; Sessions.Logout lists the session's tokens there when the
+// flow's Verifier has this option, each entry until the token's exp. Share
+// one store between every replica (the sessions' store will do: the keys do
+// not collide), so that a sign-out on one is refused by all at once.
+//
+// The check runs after every other check, on cache hits too: one store Find
+// per verified token. A store that fails makes the token fail with
+// ErrRevocationListUnavailable (RequireAccessToken answers 503): an unknown
+// answer never lets a token through. The list sees only sign-outs made
+// through Sessions; a revocation made elsewhere (the AWS console,
+// GlobalSignOut, another app's Revoke) is enforced by Cognito's own endpoints
+// alone, and its tokens pass a JWT check until they expire. A nil store is
+// ignored.
+func WithRevocationList(store SessionStore) Option {
+	return optionFunc(func(s *settings) {
+		if store != nil {
+			s.revocations = store
+		}
+	})
 }

@@ -41,6 +41,7 @@ type settings struct {
 	logoutURIs      []string
 	scopes          []string
 	rotateRefresh   bool
+	retryGrace      time.Duration
 	pkce            *bool
 	tokenLifetime   time.Duration
 	refreshLifetime time.Duration
@@ -155,4 +156,18 @@ func WithTokenLifetimes(idAccess, refresh time.Duration) Option {
 			s.refreshLifetime = refresh
 		}
 	})
+}
+
+// MaxRetryGracePeriod is the longest retry grace period Cognito allows.
+const MaxRetryGracePeriod = 60 * time.Second
+
+// WithRetryGracePeriod sets how long a refresh token rotated out by
+// WithRefreshTokenRotation keeps working, as the app client's
+// RetryGracePeriodSeconds does in Cognito (0 to 60 s, on the server's
+// clock): within it, the old token may be used again (each use returns
+// tokens and another new refresh token); from then on it is refused with
+// invalid_grant. Default 0: the old token is refused at once. Durations
+// outside 0 to MaxRetryGracePeriod make NewServer and Start fail.
+func WithRetryGracePeriod(d time.Duration) Option {
+	return optionFunc(func(s *settings) { s.retryGrace = d })
 }

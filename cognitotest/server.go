@@ -174,6 +174,9 @@ func (st settings) validate() error {
 	if !clientIDPattern.MatchString(st.clientID) {
 		bad("client ID %q is empty or not alphanumeric", st.clientID)
 	}
+	if st.retryGrace < 0 || st.retryGrace > MaxRetryGracePeriod {
+		bad("retry grace period %s is outside 0 to %s", st.retryGrace, MaxRetryGracePeriod)
+	}
 	if len(st.redirectURIs) == 0 {
 		bad("no redirect URI is allowed")
 	}

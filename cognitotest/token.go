@@ -25,6 +25,9 @@ type session struct {
 type refreshGrant struct {
 	sess    *session
 	expires time.Time
+	// graceUntil is set once the token is rotated out: it works until then
+	// (WithRetryGracePeriod) and is refused from then on.
+	graceUntil time.Time
 }
 
 // tokenError is an error answer of the token and revoke endpoints.
@@ -195,6 +198,9 @@ func (s *Server) refreshTokens(form url.Values) (map[string]any, *tokenError) {
 		terr = badRequest("invalid_grant", "Refresh Token has been revoked")
 	case !now.Before(g.expires):
 		terr = badRequest("invalid_grant", "Refresh Token has expired")
+	case !g.graceUntil.IsZero() && !now.Before(g.graceUntil):
+		delete(s.refresh, rt)
+		terr = badRequest("invalid_grant", "Invalid Refresh Token")
 	}
 	if terr != nil {
 		s.mu.Unlock()
@@ -203,7 +209,12 @@ func (s *Server) refreshTokens(form url.Values) (map[string]any, *tokenError) {
 	var rotated string
 	if s.rotateRefresh {
 		rotated = newRefreshToken()
-		delete(s.refresh, rt)
+		switch {
+		case s.retryGrace <= 0:
+			delete(s.refresh, rt)
+		case g.graceUntil.IsZero(): // rotated out now; a retry within the grace works
+			g.graceUntil = now.Add(s.retryGrace)
+		}
 		s.refresh[rotated] = &refreshGrant{sess: g.sess, expires: now.Add(s.refreshLifetime)}
 	}
 	s.mu.Unlock()

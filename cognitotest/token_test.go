@@ -353,6 +353,61 @@ func TestRefreshWithRotation(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, third)
 }
 
+func TestRefreshWithRotationAndRetryGracePeriod(t *testing.T) {
+	clk := newClock()
+	pool := cognitotest.NewServer(t, cognitotest.WithClock(clk.Now),
+		cognitotest.WithRefreshTokenRotation(true), cognitotest.WithRetryGracePeriod(30*time.Second))
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	_, first := exchange(t, pool, codeFor(t, pool, "alice", authorizeParams(pool)), nil)
+	rt1 := first["refresh_token"].(string)
+
+	resp, second := refresh(t, pool, rt1)
+	require.Equal(t, http.StatusOK, resp.StatusCode, second)
+	rt2 := second["refresh_token"].(string)
+
+	clk.Advance(29 * time.Second)
+	resp, retry := refresh(t, pool, rt1)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "within the grace the rotated-out token still works")
+	rt3 := retry["refresh_token"].(string)
+	assert.NotEqual(t, rt2, rt3, "each use rotates again")
+
+	clk.Advance(time.Second)
+	resp, body := refresh(t, pool, rt1)
+	assertOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+	assert.Equal(t, "Invalid Refresh Token", body["error_description"])
+
+	for _, rt := range []string{rt2, rt3} {
+		resp, body := refresh(t, pool, rt)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, body, "the successors work")
+	}
+}
+
+func TestRetryGracePeriodAlone(t *testing.T) {
+	clk := newClock()
+	pool := cognitotest.NewServer(t, cognitotest.WithClock(clk.Now), cognitotest.WithRetryGracePeriod(time.Minute))
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	_, first := exchange(t, pool, codeFor(t, pool, "alice", authorizeParams(pool)), nil)
+
+	for range 2 {
+		clk.Advance(2 * time.Minute)
+		resp, body := refresh(t, pool, first["refresh_token"].(string))
+		require.Equal(t, http.StatusOK, resp.StatusCode, body, "without rotation the grace changes nothing")
+		assert.NotContains(t, body, "refresh_token")
+	}
+}
+
+func TestRetryGracePeriodBounds(t *testing.T) {
+	for _, d := range []time.Duration{-time.Second, cognitotest.MaxRetryGracePeriod + time.Second} {
+		_, err := cognitotest.Start(cognitotest.WithRetryGracePeriod(d))
+		assert.ErrorContains(t, err, "retry grace period", d)
+	}
+	for _, d := range []time.Duration{0, cognitotest.MaxRetryGracePeriod} {
+		s, err := cognitotest.Start(cognitotest.WithRetryGracePeriod(d))
+		require.NoError(t, err, d)
+		s.Close()
+	}
+}
+
 func TestRefreshTokenExpires(t *testing.T) {
 	clk := newClock()
 	pool := cognitotest.NewServer(t, cognitotest.WithClock(clk.Now))

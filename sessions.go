@@ -1,0 +1,878 @@
+package cognito
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Defaults of Sessions.
+const (
+	// DefaultSessionCookieName names the session cookie when it is Secure:
+	// the __Host- prefix stops a sibling subdomain from planting a session
+	// of its choosing (RFC 6265bis section 4.1.3.2).
+	DefaultSessionCookieName = "__Host-cognito-session"
+	// DefaultInsecureSessionCookieName names it over plain http.
+	DefaultInsecureSessionCookieName = "cognito-session"
+	// DefaultRefreshMargin is how long before the ID or access token expires
+	// Require refreshes them, so that the access token a handler gets stays
+	// valid for at least that long (or half the tokens' lifetime, when that
+	// is shorter).
+	DefaultRefreshMargin = 5 * time.Minute
+	// DefaultSessionIdleTimeout ends a session unused for this long.
+	DefaultSessionIdleTimeout = 24 * time.Hour
+	// DefaultSessionLifetime ends a session this long after sign-in,
+	// however much it is used: Cognito's default refresh token lifetime.
+	DefaultSessionLifetime = 30 * 24 * time.Hour
+	// DefaultRefreshTokenLifetime is the app client's refresh token
+	// lifetime that Sessions assumes unless told: Cognito's default.
+	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
+	// DefaultRefreshRaceWait is how long a refresh refused with
+	// invalid_grant keeps re-reading the store for another replica's
+	// rotated tokens before it ends the session.
+	DefaultRefreshRaceWait = 2 * time.Second
+	// DefaultLoginPath is where Require sends page navigations of
+	// signed-out users: the path of the Login handler.
+	DefaultLoginPath = "/login"
+)
+
+// Limits of what Sessions accepts and stores.
+const (
+	maxReturnTo     = 2048             // bytes of a return_to path
+	refreshTimeout  = 30 * time.Second // bounds one refresh, whoever waits for it
+	sessionKeyLabel = "cognito-session:"
+	maxPending      = 4096 // refreshed sessions awaiting a store that failed
+)
+
+// SessionOption configures NewSessions.
+type SessionOption interface{ applySession(*sessionSettings) }
+
+type sessionOptionFunc func(*sessionSettings)
+
+func (f sessionOptionFunc) applySession(s *sessionSettings) { f(s) }
+
+type sessionSettings struct {
+	now                       func() time.Time
+	log                       *slog.Logger
+	margin, idle, lifetime    time.Duration
+	refreshLifetime, raceWait time.Duration
+	loginPath, cookieName     string
+	authOpts                  []AuthOption
+}
+
+// WithSessionClock replaces the clock Sessions judges token expiry, idle and
+// absolute lifetimes by. Default: the flow Verifier's clock (WithClock).
+// A nil now is ignored.
+func WithSessionClock(now func() time.Time) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if now != nil {
+			s.now = now
+		}
+	})
+}
+
+// WithSessionLogger makes Sessions log what it does not show the browser:
+// failed sign-ins, store and endpoint failures, ended sessions, garbage in
+// the store. Records carry the reason and, once known, the user's sub; never
+// a token, a code or a session ID. Default: no logging.
+func WithSessionLogger(l *slog.Logger) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.log = l })
+}
+
+// WithRefreshMargin makes Require refresh the tokens d before the ID or
+// access token expires (at most half their lifetime before). Default
+// DefaultRefreshMargin; values < 0 are ignored.
+func WithRefreshMargin(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d >= 0 {
+			s.margin = d
+		}
+	})
+}
+
+// WithSessionLifetime ends a session unused for idle, and one signed in
+// longer than absolute ago whatever its use. The absolute lifetime is cut to
+// the refresh token's (WithRefreshTokenLifetime). Defaults
+// DefaultSessionIdleTimeout and DefaultSessionLifetime; values <= 0 keep
+// them.
+func WithSessionLifetime(idle, absolute time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if idle > 0 {
+			s.idle = idle
+		}
+		if absolute > 0 {
+			s.lifetime = absolute
+		}
+	})
+}
+
+// WithRefreshTokenLifetime tells Sessions the app client's refresh token
+// lifetime, which bounds a session's. Default DefaultRefreshTokenLifetime;
+// values <= 0 are ignored.
+func WithRefreshTokenLifetime(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d > 0 {
+			s.refreshLifetime = d
+		}
+	})
+}
+
+// WithRefreshRaceWait sets how long a refresh that Cognito refused with
+// invalid_grant keeps re-reading the store before it ends the session: with
+// refresh token rotation, another replica may have spent the refresh token a
+// moment earlier and be about to store its successor. Default
+// DefaultRefreshRaceWait; 0 re-reads once; values < 0 are ignored.
+func WithRefreshRaceWait(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d >= 0 {
+			s.raceWait = d
+		}
+	})
+}
+
+// WithLoginPath sets the path of the Login handler, where Require sends the
+// page navigations of signed-out users. Default DefaultLoginPath.
+func WithLoginPath(path string) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.loginPath = path })
+}
+
+// WithSessionCookieName names the session cookie. Default
+// DefaultSessionCookieName, or DefaultInsecureSessionCookieName when the
+// cookie cannot be Secure.
+func WithSessionCookieName(name string) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.cookieName = name })
+}
+
+// WithLoginOptions adds opts (WithIdentityProvider, WithScopes, ...) to
+// every login that Login starts.
+func WithLoginOptions(opts ...AuthOption) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.authOpts = append(s.authOpts, opts...) })
+}
+
+// Sessions keeps users signed in, on one process or many: steps 5 to 7 of
+// the flow. Login and Callback sign a user in through a LoginFlow and keep
+// the tokens in a SessionStore; Require lets only signed-in users through,
+// refreshing the tokens shortly before they expire and sending the user back
+// to sign in when the refresh token dies; Logout signs out.
+//
+// The browser holds only a cookie with the session's random ID (256 bits from
+// crypto/rand): HttpOnly, SameSite=Lax, Path=/, Secure with the __Host-
+// prefix unless the flow's InsecureCookie is set or its RedirectURI is plain
+// http on a loopback host. The store holds the tokens under the SHA-256 of
+// that ID, so a dump of the store yields no cookie that works. Every sign-in
+// gets a new ID (no fixation).
+//
+// Refreshes are shared: however many requests of one session arrive at
+// once, one process refreshes once and the others wait for its result.
+// Across replicas with refresh token rotation (and no retry grace period), a
+// replica whose refresh Cognito refuses re-reads the store and uses the
+// tokens another replica stored, instead of signing the user out.
+//
+// Failures keep sessions: a store, token endpoint or JWKS that fails answers
+// 503 and the session works again once it is back. An unknown, expired,
+// malformed or tampered session ID is a signed-out user.
+//
+// Sessions is safe for concurrent use.
+type Sessions struct {
+	flow  *LoginFlow
+	store SessionStore
+	sessionSettings
+	secure  bool
+	group   singleflight.Group
+	pending pendingCommits
+	cop     *http.CrossOriginProtection
+}
+
+// NewSessions returns Sessions that sign users in with flow and keep their
+// tokens in store (NewMemoryStore for one process; a shared store such as
+// Redis for several replicas). flow needs Config, Client and Verifier. It does
+// no I/O.
+func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*Sessions, error) {
+	if flow == nil || flow.Client == nil || flow.Verifier == nil {
+		return nil, fmt.Errorf("%w: NewSessions needs a LoginFlow with a Client and a Verifier", ErrInvalidConfig)
+	}
+	if store == nil {
+		return nil, fmt.Errorf("%w: NewSessions needs a SessionStore", ErrInvalidConfig)
+	}
+	if err := flow.Config.validateFor("NewSessions", "Domain", "RedirectURI"); err != nil {
+		return nil, err
+	}
+	s := &Sessions{
+		flow:  flow,
+		store: store,
+		sessionSettings: sessionSettings{
+			now:             flow.Verifier.now,
+			margin:          DefaultRefreshMargin,
+			idle:            DefaultSessionIdleTimeout,
+			lifetime:        DefaultSessionLifetime,
+			refreshLifetime: DefaultRefreshTokenLifetime,
+			raceWait:        DefaultRefreshRaceWait,
+			loginPath:       DefaultLoginPath,
+		},
+		secure: !flow.InsecureCookie && !plainLoopback(flow.Config.RedirectURI),
+		cop:    http.NewCrossOriginProtection(),
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applySession(&s.sessionSettings)
+		}
+	}
+	s.lifetime = min(s.lifetime, s.refreshLifetime)
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if safeReturnTo(s.loginPath) != s.loginPath || s.loginPath == "/" {
+		return nil, fmt.Errorf("%w: the login path %q is not a path of this site", ErrInvalidConfig, clean(s.loginPath, 64))
+	}
+	if s.cookieName == "" {
+		s.cookieName = DefaultSessionCookieName
+		if !s.secure {
+			s.cookieName = DefaultInsecureSessionCookieName
+		}
+	}
+	if !s.secure && (strings.HasPrefix(s.cookieName, "__Host-") || strings.HasPrefix(s.cookieName, "__Secure-")) {
+		return nil, fmt.Errorf("%w: cookie name %q needs a Secure cookie, which plain http cannot have", ErrInvalidConfig, clean(s.cookieName, 64))
+	}
+	if (&http.Cookie{Name: s.cookieName, Value: "x"}).Valid() != nil {
+		return nil, fmt.Errorf("%w: cookie name %q is not a valid cookie name", ErrInvalidConfig, clean(s.cookieName, 64))
+	}
+	return s, nil
+}
+
+// plainLoopback reports whether raw is an http URL on a loopback host: an app
+// served there cannot have Secure cookies in every client.
+func plainLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "http" && isLoopback(u.Hostname())
+}
+
+// Session is a signed-in user, as Require leaves it in the request's
+// context: the verified ID token and an access token valid until Expiry, at
+// least the refresh margin ahead when Require let the request through.
+// Printed with fmt or slog, it shows the subject and expiry, never the access
+// token.
+type Session struct {
+	IDToken     *IDToken  // verified
+	AccessToken string    // valid until Expiry, for calling APIs
+	Expiry      time.Time // when the ID or access token expires, whichever is first
+}
+
+// Format prints the session without its access token.
+func (s Session) Format(f fmt.State, _ rune) {
+	sub := ""
+	if s.IDToken != nil {
+		sub = s.IDToken.Subject
+	}
+	fmt.Fprintf(f, "cognito.Session{Subject: %q, Expiry: %s}", sub, s.Expiry.UTC().Format(time.RFC3339))
+}
+
+// LogValue logs the session without its access token.
+func (s Session) LogValue() slog.Value {
+	sub := ""
+	if s.IDToken != nil {
+		sub = s.IDToken.Subject
+	}
+	return slog.GroupValue(slog.String("sub", sub), slog.Time("expiry", s.Expiry))
+}
+
+type sessionContextKey struct{}
+
+// SessionFromContext returns the session that Require put in ctx, and whether
+// there is one.
+func SessionFromContext(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(sessionContextKey{}).(*Session)
+	return s, ok && s != nil
+}
+
+// Login starts a sign-in (LoginFlow.Start): it redirects to the hosted UI,
+// and remembers the ?return_to= path, where Callback sends the user back.
+// return_to must be a path of this site ("/orders?id=1"): another origin,
+// "//host", a backslash, a scheme or a control character makes it "/".
+func (s *Sessions) Login(w http.ResponseWriter, r *http.Request) {
+	returnTo := safeReturnTo(r.URL.Query().Get("return_to"))
+	rec := &headerRecorder{header: http.Header{}}
+	if err := s.flow.Start(rec, r, s.authOpts...); err != nil {
+		s.log.ErrorContext(r.Context(), "cognito: cannot start a sign-in", "err", err)
+		plainError(w, http.StatusInternalServerError)
+		return
+	}
+	loc := rec.header.Get("Location")
+	u, err := url.Parse(loc)
+	state := ""
+	if err == nil {
+		state = u.Query().Get("state")
+	}
+	if !isSecret(state) {
+		s.log.ErrorContext(r.Context(), "cognito: the login flow redirected without a state")
+		plainError(w, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	for _, c := range rec.header.Values("Set-Cookie") {
+		h.Add("Set-Cookie", c)
+	}
+	if returnTo != "/" {
+		http.SetCookie(w, s.returnCookie(state, base64.RawURLEncoding.EncodeToString([]byte(returnTo)), int(s.flow.maxAge().Seconds())))
+	}
+	h.Set("Cache-Control", "no-store")
+	http.Redirect(w, r, loc, http.StatusFound)
+}
+
+// returnCookie carries a login's return_to path, named after its state as
+// the login cookie is, so that logins in several tabs keep their own.
+func (s *Sessions) returnCookie(state, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     s.cookieName + "-return-" + state[:stateKeyLen],
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		Secure:   s.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// takeReturnTo reads, deletes and checks again the return_to path of the
+// callback's login.
+func (s *Sessions) takeReturnTo(w http.ResponseWriter, r *http.Request) string {
+	state := r.URL.Query().Get("state")
+	if !isSecret(state) {
+		return "/"
+	}
+	c, err := r.Cookie(s.returnCookie(state, "", 0).Name)
+	if err != nil {
+		return "/"
+	}
+	http.SetCookie(w, s.returnCookie(state, "", -1))
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return "/"
+	}
+	return safeReturnTo(string(b))
+}
+
+// safeReturnTo returns p when it is a path of this site, and "/" otherwise.
+func safeReturnTo(p string) string {
+	if p == "" || len(p) > maxReturnTo || p[0] != '/' || strings.HasPrefix(p, "//") ||
+		strings.ContainsRune(p, '\\') || !utf8.ValidString(p) {
+		return "/"
+	}
+	for _, r := range p {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	return p
+}
+
+// Callback finishes the sign-in (LoginFlow.Finish), starts a session under a
+// new ID (deleting the session the browser had, if any) and redirects to the
+// login's return_to path. A sign-in that fails gets a page with a link to
+// sign in again: 400 for a refused or replayed callback, 503 when Cognito,
+// its keys or the store are unavailable.
+func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	returnTo := s.takeReturnTo(w, r)
+	tokens, id, err := s.flow.Finish(w, r)
+	if err != nil {
+		s.log.WarnContext(ctx, "cognito: sign-in failed", "err", err)
+		status := http.StatusBadRequest
+		switch {
+		case errors.Is(err, ErrEndpointUnavailable), errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrRevocationListUnavailable):
+			status = http.StatusServiceUnavailable
+		case errors.Is(err, ErrInvalidConfig):
+			status = http.StatusInternalServerError
+		}
+		s.signInPage(w, status)
+		return
+	}
+	if old, ok := s.cookieID(r); ok {
+		s.endOld(ctx, sessionKey(old))
+	}
+	now := s.now()
+	rec := &sessionRecord{created: now, lastSeen: now}
+	rec.setTokens(tokens, now)
+	sid := GenerateVerifier()
+	if err := s.commit(ctx, sessionKey(sid), rec); err != nil {
+		s.log.ErrorContext(ctx, "cognito: cannot store a new session", "sub", id.Subject, "err", err)
+		s.signInPage(w, http.StatusServiceUnavailable)
+		return
+	}
+	http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// endOld ends the session a browser had before signing in again: its refresh
+// token is revoked and its entry deleted, so that the old ID is worth nothing.
+func (s *Sessions) endOld(ctx context.Context, key string) {
+	rec, err := s.find(ctx, key)
+	if err != nil || rec == nil {
+		return
+	}
+	if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
+		s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a replaced session", "err", err)
+	}
+	if err := deleteFrom(ctx, s.store, key); err != nil {
+		s.log.ErrorContext(ctx, "cognito: cannot delete a replaced session", "err", err)
+	}
+}
+
+// signInPage answers a failed sign-in with a link to try again.
+func (s *Sessions) signInPage(w http.ResponseWriter, status int) {
+	msg := "Sign-in failed."
+	if status == http.StatusServiceUnavailable {
+		msg = "Sign-in is unavailable right now."
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!doctype html><title>%s</title><p>%s <a href=\"%s\">Sign in again</a></p>\n",
+		http.StatusText(status), msg, html.EscapeString(s.loginPath))
+}
+
+// Logout signs the user out, on POST only (405 otherwise) and only from a
+// page of this site (403 for a cross-origin request, judged by
+// Sec-Fetch-Site or Origin as http.CrossOriginProtection does). It revokes
+// the session's refresh token at Cognito (a failure is logged and does not
+// stop the sign-out), lists the session's tokens on the flow Verifier's
+// revocation list when it has one, deletes the session, clears the cookie
+// and redirects (303) to the hosted UI's /logout, which ends the hosted UI's
+// own session and returns to Config.LogoutURI. With the flow's
+// InsecureEmulator set, it redirects to LogoutURI (or "/") directly. When the
+// store fails it answers 503 and keeps the cookie, so that the user can try
+// again: a sign-out must end the session on the server too.
+func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		plainError(w, http.StatusMethodNotAllowed)
+		return
+	}
+	if err := s.cop.Check(r); err != nil {
+		s.log.WarnContext(r.Context(), "cognito: refused a cross-origin sign-out", "err", err)
+		plainError(w, http.StatusForbidden)
+		return
+	}
+	ctx := r.Context()
+	if sid, ok := s.cookieID(r); ok {
+		key := sessionKey(sid)
+		rec, err := s.find(ctx, key)
+		if err != nil {
+			s.log.ErrorContext(ctx, "cognito: cannot read the session to sign out", "err", err)
+			plainError(w, http.StatusServiceUnavailable)
+			return
+		}
+		if rec != nil {
+			if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
+				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
+			}
+			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
+				s.log.ErrorContext(ctx, "cognito: cannot list the signed-out tokens as revoked", "err", err)
+			}
+			if err := deleteFrom(ctx, s.store, key); err != nil {
+				s.log.ErrorContext(ctx, "cognito: cannot delete the session at sign-out", "err", err)
+				plainError(w, http.StatusServiceUnavailable)
+				return
+			}
+		}
+	}
+	http.SetCookie(w, s.cookie("", -1))
+	w.Header().Set("Cache-Control", "no-store")
+	target := s.flow.Config.LogoutURL()
+	if s.flow.InsecureEmulator {
+		target = s.flow.Config.LogoutURI
+		if target == "" {
+			target = "/"
+		}
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// Require returns middleware that lets only signed-in users through, with
+// their Session in the request's context (SessionFromContext). It refreshes
+// the tokens when they are within the refresh margin of expiry, and writes
+// the session back to the store only when it changed (new tokens, or a use
+// that moves the idle deadline by more than a sixteenth of it).
+//
+// A signed-out user (no cookie, an unknown, expired or malformed session, a
+// refresh token that died, tokens on the revocation list) is redirected
+// (303) to the login path with return_to when the request is a page
+// navigation (Sec-Fetch-Mode: navigate, or without Sec-Fetch-Mode a GET
+// whose Accept has text/html), and answered 401 otherwise. A store, token
+// endpoint, JWKS or revocation list that fails is answered 503 and the
+// session kept; while the token endpoint fails, tokens that have not expired
+// yet keep being served.
+func (s *Sessions) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.load(w, r)
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionContextKey{}, sess)))
+		case errors.Is(err, errSignedOut):
+			s.signedOut(w, r)
+		default:
+			plainError(w, http.StatusServiceUnavailable)
+		}
+	})
+}
+
+// errSignedOut: the request has no live session.
+var errSignedOut = errors.New("cognito: signed out")
+
+// load finds, refreshes and verifies the request's session. It fails with
+// errSignedOut, or with an error that is worth a 503.
+func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	ctx := r.Context()
+	sid, ok := s.cookieID(r)
+	if !ok {
+		if _, err := r.Cookie(s.cookieName); err == nil {
+			http.SetCookie(w, s.cookie("", -1)) // malformed: forget it
+		}
+		return nil, errSignedOut
+	}
+	key := sessionKey(sid)
+	rec, err := s.find(ctx, key)
+	if err != nil {
+		s.log.ErrorContext(ctx, "cognito: cannot read a session", "err", err)
+		return nil, err
+	}
+	if rec == nil {
+		http.SetCookie(w, s.cookie("", -1))
+		return nil, errSignedOut
+	}
+	now := s.now()
+	if !now.Before(s.expiryOf(rec)) {
+		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
+		return nil, errSignedOut
+	}
+	changed := false
+	if s.needsRefresh(rec, now) {
+		fresh, err := s.refresh(ctx, key)
+		switch {
+		case err == nil:
+			rec, changed = fresh, false // the refresh stored it
+		case errors.Is(err, errSignedOut):
+			http.SetCookie(w, s.cookie("", -1))
+			return nil, errSignedOut
+		case now.Before(rec.expiry):
+			// Cognito or the store is down, but the tokens still work: serve
+			// them, and try again on the next request.
+			s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
+		default:
+			s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
+			return nil, err
+		}
+	}
+	id, err := s.flow.Verifier.VerifyIDToken(ctx, rec.idToken)
+	if err != nil {
+		if unavailable(err) || errors.Is(err, ErrTokenExpired) {
+			s.log.ErrorContext(ctx, "cognito: cannot verify a session's ID token now", "err", err)
+			return nil, err
+		}
+		s.end(ctx, w, key, "the session's ID token no longer verifies: "+err.Error())
+		return nil, errSignedOut
+	}
+	if now.Sub(rec.lastSeen) >= s.idle/16 {
+		rec.lastSeen, changed = now, true
+	}
+	if changed {
+		if err := s.commit(ctx, key, rec); err != nil {
+			// Only the idle deadline was to move: serve the request.
+			s.log.WarnContext(ctx, "cognito: cannot record a session's use", "sub", id.Subject, "err", err)
+		}
+	}
+	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
+}
+
+// unavailable reports whether err says a dependency failed, not the user.
+func unavailable(err error) bool {
+	return errors.Is(err, ErrEndpointUnavailable) || errors.Is(err, ErrJWKSUnavailable) ||
+		errors.Is(err, ErrRevocationListUnavailable) || errors.Is(err, ErrSessionStoreUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// end deletes a session that is over, and forgets the cookie.
+func (s *Sessions) end(ctx context.Context, w http.ResponseWriter, key, why string) {
+	s.log.InfoContext(ctx, "cognito: session ended", "reason", why)
+	if err := deleteFrom(ctx, s.store, key); err != nil {
+		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
+	}
+	http.SetCookie(w, s.cookie("", -1))
+}
+
+// signedOut sends a page navigation to sign in, and answers anything else 401.
+func (s *Sessions) signedOut(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !isNavigation(r) {
+		plainError(w, http.StatusUnauthorized)
+		return
+	}
+	target := s.loginPath
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if rt := safeReturnTo(r.URL.RequestURI()); rt != "/" {
+			target += "?" + url.Values{"return_to": {rt}}.Encode()
+		}
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// isNavigation reports whether r is a browser loading a page, which can be
+// redirected to sign in, rather than a script or API call, which gets 401.
+func isNavigation(r *http.Request) bool {
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
+		return mode == "navigate"
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, v := range r.Header.Values("Accept") {
+		if strings.Contains(strings.ToLower(v), "text/html") {
+			return true
+		}
+	}
+	return false
+}
+
+// refresh renews the session's tokens, once per session in this process
+// however many requests ask at once: they share the result. The refresh runs
+// apart from the request that started it, bounded by refreshTimeout, so that a
+// request that gives up does not fail the others; each waits within its own
+// context.
+func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, error) {
+	ch := s.group.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+		defer cancel()
+		return s.doRefresh(fctx, key)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		rec := *res.Val.(*sessionRecord) // each waiter gets its own copy to touch
+		return &rec, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for the session's refresh: %w", ErrEndpointUnavailable, ctx.Err())
+	}
+}
+
+// doRefresh is one refresh of the session under key.
+func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, error) {
+	cur, err := s.find(ctx, key)
+	switch {
+	case err != nil:
+		return nil, err
+	case cur == nil:
+		return nil, errSignedOut
+	case !s.needsRefresh(cur, s.now()):
+		return cur, nil // another replica, or an earlier flight, refreshed it
+	}
+	if next := s.pending.take(key, cur.refreshToken); next != nil {
+		// An earlier refresh spent cur's refresh token but could not store
+		// its successor: store it now.
+		if err := s.commit(ctx, key, next); err != nil {
+			s.pending.put(key, cur.refreshToken, next)
+			return nil, err
+		}
+		return next, nil
+	}
+	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
+	if err == nil {
+		next := *cur
+		now := s.now()
+		next.setTokens(tokens, now)
+		next.lastSeen = now
+		if err := s.commit(ctx, key, &next); err != nil {
+			// With rotation, cur's refresh token is spent: keep its successor
+			// for the next try, or the session would be lost with the store.
+			s.pending.put(key, cur.refreshToken, &next)
+			return nil, err
+		}
+		return &next, nil
+	}
+	if !errors.Is(err, ErrInvalidGrant) {
+		return nil, err
+	}
+	// Refused: the refresh token died, or another replica rotated it a
+	// moment ago and is storing its successor. Watch the store for that.
+	delay, waited := 10*time.Millisecond, time.Duration(0)
+	for {
+		again, ferr := s.find(ctx, key)
+		switch {
+		case ferr != nil:
+			return nil, ferr
+		case again == nil:
+			return nil, errSignedOut
+		case again.refreshToken != cur.refreshToken && !s.needsRefresh(again, s.now()):
+			return again, nil
+		}
+		if waited >= s.raceWait {
+			break
+		}
+		d := min(delay, s.raceWait-waited)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w: %w", ErrEndpointUnavailable, ctx.Err())
+		}
+		waited, delay = waited+d, delay*2
+	}
+	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused", "err", err)
+	if derr := deleteFrom(ctx, s.store, key); derr != nil {
+		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", derr)
+	}
+	return nil, errSignedOut
+}
+
+// needsRefresh reports whether rec's tokens are within the refresh margin of
+// their expiry (or half their lifetime, when that is shorter).
+func (s *Sessions) needsRefresh(rec *sessionRecord, now time.Time) bool {
+	margin := min(s.margin, rec.expiry.Sub(rec.obtained)/2)
+	return !now.Before(rec.expiry.Add(-margin))
+}
+
+// expiryOf is when rec's session ends if unused: the idle or the absolute
+// deadline, whichever comes first.
+func (s *Sessions) expiryOf(rec *sessionRecord) time.Time {
+	idle, abs := rec.lastSeen.Add(s.idle), rec.created.Add(s.lifetime)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+// find reads and decodes the session under key: nil when there is none or it
+// is garbage (which is logged), an ErrSessionStoreUnavailable error when the
+// store fails.
+func (s *Sessions) find(ctx context.Context, key string) (*sessionRecord, error) {
+	data, found, err := findIn(ctx, s.store, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+	}
+	if !found {
+		return nil, nil
+	}
+	rec, err := decodeSession(data)
+	if err != nil {
+		s.log.ErrorContext(ctx, "cognito: the store holds garbage for a session; treating it as signed out", "err", err)
+		return nil, nil
+	}
+	return rec, nil
+}
+
+// commit writes rec under key, to expire with the session.
+func (s *Sessions) commit(ctx context.Context, key string, rec *sessionRecord) error {
+	if err := commitTo(ctx, s.store, key, rec.encode(), s.expiryOf(rec)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+	}
+	return nil
+}
+
+// cookieID returns the request's session ID, if it has a well-formed one.
+func (s *Sessions) cookieID(r *http.Request) (string, bool) {
+	c, err := r.Cookie(s.cookieName)
+	if err != nil || !isSecret(c.Value) {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// cookie is the session cookie with id, living maxAge (deleting it when
+// negative).
+func (s *Sessions) cookie(id string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{
+		Name:     s.cookieName,
+		Value:    id,
+		Path:     "/",
+		Secure:   s.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   -1,
+	}
+	if maxAge >= 0 {
+		c.MaxAge = max(1, int(maxAge.Seconds()))
+	}
+	return c
+}
+
+// sessionKey is the store key of session ID id: a hash, so that the store's
+// keys are no use as cookies.
+func sessionKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return sessionKeyLabel + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// pendingCommits holds refreshed sessions that the store failed to take,
+// keyed by session, with the refresh token they replace: with rotation that
+// one is spent, and the successor must not be lost.
+type pendingCommits struct {
+	mu sync.Mutex
+	m  map[string]pendingCommit
+}
+
+type pendingCommit struct {
+	spent string
+	rec   *sessionRecord
+}
+
+func (p *pendingCommits) put(key, spent string, rec *sessionRecord) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]pendingCommit{}
+	}
+	if _, ok := p.m[key]; ok || len(p.m) < maxPending {
+		p.m[key] = pendingCommit{spent: spent, rec: rec}
+	}
+}
+
+// take returns and forgets the successor of refresh token spent, if held.
+func (p *pendingCommits) take(key, spent string) *sessionRecord {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc, ok := p.m[key]
+	if !ok {
+		return nil
+	}
+	delete(p.m, key)
+	if pc.spent != spent {
+		return nil // the store moved on without it
+	}
+	return pc.rec
+}
+
+// headerRecorder catches what LoginFlow.Start writes, so that Login can add
+// its cookie to the redirect.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
+
+// plainError answers status with its text and no caching.
+func plainError(w http.ResponseWriter, status int) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, http.StatusText(status), status)
+}
