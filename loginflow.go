@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -58,7 +59,16 @@ type LoginFlow struct {
 	InsecureCookie bool
 	// MaxAge bounds how long a started login may take. Default DefaultLoginMaxAge.
 	MaxAge time.Duration
-	// InsecureEmulator: see issue 14.
+
+	// InsecureEmulator runs the flow against a local emulator that drops the
+	// nonce, such as cognito-local 5.3.0, whose ID tokens carry no nonce claim.
+	// It skips exactly one check: Finish accepts an ID token without a nonce.
+	// A nonce that is present must still be this login's, and every other
+	// check (state, PKCE, signature, issuer, audience, expiry) still runs.
+	// Sessions built on such a flow also sign out without the hosted UI's
+	// /logout, which emulators lack. Start and Finish refuse it with
+	// ErrInvalidConfig unless Config.Domain is a loopback URL (localhost,
+	// 127.0.0.0/8 or [::1]), so it cannot be left on against a real user pool.
 	InsecureEmulator bool
 }
 
@@ -102,6 +112,9 @@ func (f *LoginFlow) Start(w http.ResponseWriter, r *http.Request, opts ...AuthOp
 	if err := f.Config.validateFor("LoginFlow.Start", "Domain", "RedirectURI"); err != nil {
 		return err
 	}
+	if err := f.checkEmulator(); err != nil {
+		return err
+	}
 	state, verifier, nonce := GenerateVerifier(), GenerateVerifier(), GenerateVerifier()
 	http.SetCookie(w, &http.Cookie{
 		Name:     f.cookieName(state),
@@ -135,6 +148,9 @@ func (f *LoginFlow) Start(w http.ResponseWriter, r *http.Request, opts ...AuthOp
 // No error carries the code, a token, the verifier or the nonce. The caller
 // decides what the browser sees; typically a page with a link to sign in again.
 func (f *LoginFlow) Finish(w http.ResponseWriter, r *http.Request) (*Tokens, *IDToken, error) {
+	if err := f.checkEmulator(); err != nil {
+		return nil, nil, err
+	}
 	q := r.URL.Query()
 	state := q.Get("state")
 	if !isSecret(state) {
@@ -180,10 +196,25 @@ func (f *LoginFlow) Finish(w http.ResponseWriter, r *http.Request) (*Tokens, *ID
 	if err != nil {
 		return nil, nil, err
 	}
+	if id.Nonce == "" && f.InsecureEmulator {
+		return tokens, id, nil // the emulator dropped the nonce (see InsecureEmulator)
+	}
 	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(nonce)) != 1 {
 		return nil, nil, fmt.Errorf("%w: the ID token's nonce is not the one this login sent", ErrInvalidNonce)
 	}
 	return tokens, id, nil
+}
+
+// checkEmulator refuses InsecureEmulator unless the hosted UI is on a
+// loopback host, where only a local emulator can be.
+func (f *LoginFlow) checkEmulator() error {
+	if !f.InsecureEmulator {
+		return nil
+	}
+	if u, err := url.Parse(f.Config.domain()); err != nil || !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%w: LoginFlow.InsecureEmulator needs a loopback Domain, not %q", ErrInvalidConfig, f.Config.Domain)
+	}
+	return nil
 }
 
 // isSecret reports whether s looks like a GenerateVerifier value.

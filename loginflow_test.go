@@ -464,3 +464,106 @@ func TestLoginFlowExchangeAndVerifyFailures(t *testing.T) {
 		assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken))
 	})
 }
+
+// loginWithoutNonce runs a login through a hosted UI that drops the nonce, as
+// cognito-local does, and returns the callback's result.
+func (a *loginApp) loginWithoutNonce(t *testing.T) loginResult {
+	t.Helper()
+	c := a.noFollow()
+	_, h := a.get(t, c, a.url+"/login")
+	authorize, err := url.Parse(h.Get("Location"))
+	require.NoError(t, err)
+	q := authorize.Query()
+	require.NotEmpty(t, q.Get("nonce"), "Start sends a nonce even to an emulator")
+	q.Del("nonce")
+	authorize.RawQuery = q.Encode()
+	_, h = a.get(t, c, authorize.String())
+	a.get(t, a.browser, h.Get("Location"))
+	return a.callback(t)
+}
+
+func TestLoginFlowInsecureEmulator(t *testing.T) {
+	t.Run("without it, an ID token with no nonce is refused", func(t *testing.T) {
+		a := newLoginApp(t)
+
+		r := a.loginWithoutNonce(t)
+
+		assert.ErrorIs(t, r.err, cognito.ErrInvalidNonce)
+		assert.Nil(t, r.tokens)
+	})
+	t.Run("with it, an ID token with no nonce signs in", func(t *testing.T) {
+		a := newLoginApp(t)
+		a.flow.InsecureEmulator = true
+
+		r := a.loginWithoutNonce(t)
+
+		require.NoError(t, r.err)
+		assert.Equal(t, "alice@example.com", r.id.Email)
+		assert.Empty(t, r.id.Nonce)
+		assert.NotEmpty(t, r.tokens.RefreshToken)
+	})
+	t.Run("with it, a nonce that is present must still match", func(t *testing.T) {
+		a := newLoginApp(t)
+		a.flow.InsecureEmulator = true
+		c := a.noFollow()
+		_, h := a.get(t, c, a.url+"/login")
+		authorize, err := url.Parse(h.Get("Location"))
+		require.NoError(t, err)
+		q := authorize.Query()
+		q.Set("nonce", cognito.GenerateVerifier())
+		authorize.RawQuery = q.Encode()
+		_, h = a.get(t, c, authorize.String())
+
+		a.get(t, a.browser, h.Get("Location"))
+
+		assert.ErrorIs(t, a.callback(t).err, cognito.ErrInvalidNonce)
+	})
+	t.Run("with it, a login with its nonce still works", func(t *testing.T) {
+		a := newLoginApp(t)
+		a.flow.InsecureEmulator = true
+
+		a.get(t, a.browser, a.url+"/login")
+
+		r := a.callback(t)
+		require.NoError(t, r.err)
+		assert.NotEmpty(t, r.id.Nonce)
+	})
+}
+
+func TestLoginFlowInsecureEmulatorNeedsLoopback(t *testing.T) {
+	for _, domain := range []string{
+		"https://myapp.auth.us-east-1.amazoncognito.com",
+		"myapp.auth.us-east-1.amazoncognito.com",
+		"https://localhost.example.com",
+		"https://127.0.0.1.example.com",
+		"https://10.0.0.1",
+		"",
+	} {
+		t.Run(domain, func(t *testing.T) {
+			cfg := cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "client", Domain: domain, RedirectURI: "https://app.example.com/callback"}
+			flow := &cognito.LoginFlow{Config: cfg, InsecureEmulator: true}
+
+			w := httptest.NewRecorder()
+			err := flow.Start(w, httptest.NewRequest(http.MethodGet, "/login", nil))
+			assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
+			assert.Empty(t, w.Header(), "Start wrote nothing")
+
+			w = httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodGet, "/callback?state="+cognito.GenerateVerifier()+"&code=c", nil)
+			tokens, id, err := flow.Finish(w, r)
+			assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
+			assert.Nil(t, tokens)
+			assert.Nil(t, id)
+		})
+	}
+	for _, domain := range []string{"http://localhost:9229", "http://127.0.0.1:9229", "http://127.0.0.2:9229", "http://[::1]:9229"} {
+		t.Run(domain, func(t *testing.T) {
+			cfg := cognito.Config{UserPoolID: "local_abc", Issuer: domain + "/local_abc", ClientID: "client", Domain: domain, RedirectURI: "http://localhost:8080/callback"}
+			flow := &cognito.LoginFlow{Config: cfg, InsecureEmulator: true}
+
+			w := httptest.NewRecorder()
+			require.NoError(t, flow.Start(w, httptest.NewRequest(http.MethodGet, "/login", nil)))
+			assert.Equal(t, http.StatusFound, w.Code)
+		})
+	}
+}

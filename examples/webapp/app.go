@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -57,6 +58,7 @@ type appSettings struct {
 	now        func() time.Time
 	httpClient *http.Client
 	log        *slog.Logger
+	emulator   bool
 }
 
 // appOption configures newApp.
@@ -70,6 +72,10 @@ func withHTTPClient(c *http.Client) appOption { return func(s *appSettings) { s.
 
 // withLogger sends the app's log lines to l.
 func withLogger(l *slog.Logger) appOption { return func(s *appSettings) { s.log = l } }
+
+// withEmulator runs the app against a local emulator that lacks the nonce,
+// revocation and the hosted UI's /logout (cognito.LoginFlow.InsecureEmulator).
+func withEmulator() appOption { return func(s *appSettings) { s.emulator = true } }
 
 // newApp returns the web app for cfg, which must name a user pool app client,
 // its hosted UI domain and a RedirectURI whose path the app serves as its
@@ -104,7 +110,7 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 		secure:   callback.Scheme == "https",
 		sessions: map[string]*session{},
 	}
-	a.flow = &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier, InsecureCookie: !a.secure}
+	a.flow = &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier, InsecureCookie: !a.secure, InsecureEmulator: s.emulator}
 	a.cookie = "session"
 	if a.secure {
 		a.cookie = "__Host-session"
@@ -367,7 +373,11 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, a.sessionCookie("", -1))
 	// The hosted UI's own session ends at its /logout, which sends the browser
-	// back to LogoutURI.
+	// back to LogoutURI. An emulator has no /logout: go there directly.
+	if a.flow.InsecureEmulator {
+		http.Redirect(w, r, cmp.Or(a.cfg.LogoutURI, "/"), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, a.cfg.LogoutURL(), http.StatusSeeOther)
 }
 

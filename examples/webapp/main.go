@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -62,10 +63,21 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 	if err != nil {
 		return err
 	}
+	return serve(ctx, ln, displayAddr(addr, ln.Addr()), getenv, out)
+}
+
+// serve is run on a listener of the caller's: the app's URL is
+// http://<host>, where host is the listener's address as a browser reaches it.
+// extra options go to newApp after the ones serve sets.
+func serve(ctx context.Context, ln net.Listener, host string, getenv func(string) string, out io.Writer, extra ...appOption) error {
 	defer ln.Close()
-	appURL := "http://" + displayAddr(addr, ln.Addr())
+	appURL := "http://" + host
 
 	cfg, fromEnv := configFromEnv(getenv)
+	emulator, err := emulatorFromEnv(getenv, cfg, fromEnv)
+	if err != nil {
+		return err
+	}
 	if fromEnv {
 		if cfg.RedirectURI == "" {
 			cfg.RedirectURI = appURL + "/callback"
@@ -97,7 +109,12 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 			demoUsername, demoPassword, demoEmail, demoTokenLifetime)
 	}
 
-	h, err := newApp(cfg, withLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	opts := []appOption{withLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))}
+	if emulator {
+		fmt.Fprintln(out, "webapp: COGNITO_EMULATOR=1: ID tokens without a nonce are accepted, and sign-out skips the hosted UI's /logout (a failed revocation is only logged); never set it for a real user pool")
+		opts = append(opts, withEmulator())
+	}
+	h, err := newApp(cfg, append(opts, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -152,4 +169,34 @@ func configFromEnv(getenv func(string) string) (cognito.Config, bool) {
 	set := cfg.Region != "" || cfg.UserPoolID != "" || cfg.ClientID != "" || cfg.ClientSecret != "" ||
 		cfg.Domain != "" || cfg.RedirectURI != "" || cfg.LogoutURI != "" || cfg.Issuer != ""
 	return cfg, set
+}
+
+// emulatorFromEnv reads COGNITO_EMULATOR: "1" runs the app against a local
+// emulator such as cognito-local (cognito.LoginFlow.InsecureEmulator), which
+// needs COGNITO_DOMAIN to be a loopback URL.
+func emulatorFromEnv(getenv func(string) string, cfg cognito.Config, fromEnv bool) (bool, error) {
+	switch getenv("COGNITO_EMULATOR") {
+	case "", "0":
+		return false, nil
+	case "1":
+	default:
+		return false, errors.New("COGNITO_EMULATOR must be 1 (an emulator such as cognito-local) or unset")
+	}
+	if !fromEnv {
+		return false, errors.New("COGNITO_EMULATOR=1 needs the emulator's COGNITO_* variables (COGNITO_DOMAIN, COGNITO_USER_POOL_ID, COGNITO_ISSUER, COGNITO_CLIENT_ID)")
+	}
+	u, err := url.Parse(cfg.Domain)
+	if err != nil || u.Scheme == "" || !isLoopback(u.Hostname()) {
+		return false, fmt.Errorf("COGNITO_EMULATOR=1 is refused: COGNITO_DOMAIN %q is not a loopback URL such as http://127.0.0.1:9229; a real user pool never runs with it", cfg.Domain)
+	}
+	return true, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

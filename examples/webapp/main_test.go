@@ -112,7 +112,7 @@ type testApp struct {
 
 const tokenLifetime = time.Hour
 
-func startApp(t *testing.T, tls bool) *testApp {
+func startApp(t *testing.T, tls bool, opts ...appOption) *testApp {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	scheme := "http"
@@ -134,10 +134,10 @@ func startApp(t *testing.T, tls bool) *testApp {
 		Username: "demo", Password: "demo-password", Email: "demo@example.com", EmailVerified: true,
 		Groups: []string{"demo-users"},
 	})
-	h, err := newApp(a.pool.Config(),
+	h, err := newApp(a.pool.Config(), append([]appOption{
 		withClock(a.clock.Now),
 		withHTTPClient(&http.Client{Transport: a.grants, Timeout: 10 * time.Second}),
-		withLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		withLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)...)
 	require.NoError(t, err)
 	srv.Config.Handler = h
 	if tls {
@@ -458,4 +458,80 @@ func TestDisplayAddr(t *testing.T) {
 			assert.Equal(t, tt.want, displayAddr(tt.flag, addr))
 		})
 	}
+}
+
+func TestEmulatorFromEnv(t *testing.T) {
+	local := map[string]string{
+		"COGNITO_USER_POOL_ID": "local_abc", "COGNITO_CLIENT_ID": "client",
+		"COGNITO_DOMAIN": "http://127.0.0.1:9229", "COGNITO_ISSUER": "http://127.0.0.1:9229/local_abc",
+	}
+	with := func(env map[string]string, k, v string) func(string) string {
+		return func(key string) string {
+			if key == k {
+				return v
+			}
+			return env[key]
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		getenv  func(string) string
+		want    bool
+		wantErr string
+	}{
+		{"unset", with(local, "", ""), false, ""},
+		{"0", with(local, "COGNITO_EMULATOR", "0"), false, ""},
+		{"1 on loopback", with(local, "COGNITO_EMULATOR", "1"), true, ""},
+		{"yes", with(local, "COGNITO_EMULATOR", "yes"), false, "must be 1"},
+		{"1 without a pool", with(nil, "COGNITO_EMULATOR", "1"), false, "needs the emulator's COGNITO_* variables"},
+		{"1 with a real domain", with(map[string]string{
+			"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "us-east-1_AbCdEf123", "COGNITO_CLIENT_ID": "client",
+			"COGNITO_DOMAIN": "https://myapp.auth.us-east-1.amazoncognito.com",
+		}, "", ""), false, "is not a loopback URL"},
+		{"1 with a bare host", with(map[string]string{
+			"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "local_abc", "COGNITO_CLIENT_ID": "client",
+			"COGNITO_DOMAIN": "localhost:9229", "COGNITO_ISSUER": "http://localhost:9229/local_abc",
+		}, "", ""), false, "is not a loopback URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, fromEnv := configFromEnv(tt.getenv)
+			got, err := emulatorFromEnv(tt.getenv, cfg, fromEnv)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestRunRefusesTheEmulatorModeForARealPool(t *testing.T) {
+	env := map[string]string{
+		"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "us-east-1_AbCdEf123", "COGNITO_CLIENT_ID": "client",
+		"COGNITO_DOMAIN": "https://myapp.auth.us-east-1.amazoncognito.com",
+	}
+	var out bytes.Buffer
+
+	err := run(context.Background(), "127.0.0.1:0", func(k string) string { return env[k] }, &out)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "COGNITO_EMULATOR=1 is refused")
+	assert.NotContains(t, out.String(), "listening on", "it refused before serving")
+}
+
+func TestWebAppEmulatorSignsOutWithoutTheHostedUI(t *testing.T) {
+	a := startApp(t, false, withEmulator())
+	a.signIn(t)
+
+	res, body := a.do(t, http.MethodPost, a.url+"/logout", url.Values{}, nil)
+
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, a.url+"/", res.Request.URL.String(), "straight back home")
+	assert.Contains(t, body, `id="sign-in"`)
+	assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointRevoke), "revocation is still tried")
+	assert.Zero(t, a.pool.Requests(cognitotest.EndpointLogout), "the emulator has no /logout")
+	res, _ = a.get(t, "/profile")
+	assert.Equal(t, a.url+"/", res.Request.URL.String(), "the session is gone")
 }
