@@ -508,8 +508,9 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // Require returns middleware that lets only signed-in users through, with
 // their Session in the request's context (SessionFromContext). It refreshes
 // the tokens when they are within the refresh margin of expiry, and writes
-// the session back to the store only when it changed (new tokens, or a use
-// that moves the idle deadline by more than a sixteenth of it).
+// the session back to the store only when it changed: new tokens, or a use
+// that moves the idle deadline by a sixteenth of the idle timeout or more
+// (not in the minute before a refresh is due, which records the use itself).
 //
 // A signed-out user (no cookie, an unknown, expired or malformed session, a
 // refresh token that died, tokens on the revocation list) is redirected
@@ -562,12 +563,11 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
 		return nil, errSignedOut
 	}
-	changed := false
 	if s.needsRefresh(rec, now) {
 		fresh, err := s.refresh(ctx, key)
 		switch {
 		case err == nil:
-			rec, changed = fresh, false // the refresh stored it
+			rec = fresh // the refresh stored it
 		case errors.Is(err, errSignedOut):
 			http.SetCookie(w, s.cookie("", -1))
 			return nil, errSignedOut
@@ -582,18 +582,15 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 	}
 	id, err := s.flow.Verifier.VerifyIDToken(ctx, rec.idToken)
 	if err != nil {
-		if unavailable(err) || errors.Is(err, ErrTokenExpired) {
+		if !endsSession(err) {
 			s.log.ErrorContext(ctx, "cognito: cannot verify a session's ID token now", "err", err)
 			return nil, err
 		}
 		s.end(ctx, w, key, "the session's ID token no longer verifies: "+err.Error())
 		return nil, errSignedOut
 	}
-	if now.Sub(rec.lastSeen) >= s.idle/16 {
-		rec.lastSeen, changed = now, true
-	}
-	if changed {
-		if err := s.commit(ctx, key, rec); err != nil {
+	if now.Sub(rec.lastSeen) >= s.idle/16 && now.Before(s.refreshAt(rec).Add(-touchGuard)) {
+		if err := s.touch(ctx, key, rec, now); err != nil {
 			// Only the idle deadline was to move: serve the request.
 			s.log.WarnContext(ctx, "cognito: cannot record a session's use", "sub", id.Subject, "err", err)
 		}
@@ -601,11 +598,39 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }
 
-// unavailable reports whether err says a dependency failed, not the user.
-func unavailable(err error) bool {
-	return errors.Is(err, ErrEndpointUnavailable) || errors.Is(err, ErrJWKSUnavailable) ||
-		errors.Is(err, ErrRevocationListUnavailable) || errors.Is(err, ErrSessionStoreUnavailable) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+// touchGuard keeps touches away from refreshes: a touch writes the whole
+// session back, and one that landed just after another replica's refresh
+// would put back the refresh token that the refresh spent.
+const touchGuard = time.Minute
+
+// touch records a use of the session, moving its idle deadline. It re-reads
+// the session and writes back what it read, so that a refresh stored by
+// another replica since rec was read stands; and it leaves a session whose
+// tokens changed alone.
+func (s *Sessions) touch(ctx context.Context, key string, rec *sessionRecord, now time.Time) error {
+	cur, err := s.find(ctx, key)
+	if err != nil || cur == nil || cur.refreshToken != rec.refreshToken || cur.accessToken != rec.accessToken {
+		return err
+	}
+	cur.lastSeen = now
+	return s.commit(ctx, key, cur)
+}
+
+// endsSession reports whether a stored ID token that fails verification with
+// err ends its session: it was signed out, or it is not a token of this app
+// client (the configuration changed). Anything else (keys unavailable or
+// stale, the revocation list down, clocks apart) keeps the session: the token
+// came from the token endpoint, and the next request may pass.
+func endsSession(err error) bool {
+	for _, e := range []error{
+		ErrTokenRevoked, ErrInvalidSignature, ErrMalformedToken, ErrUnsupportedAlgorithm,
+		ErrInvalidIssuer, ErrInvalidAudience, ErrInvalidTokenUse,
+	} {
+		if errors.Is(err, e) {
+			return !errors.Is(err, ErrJWKSUnavailable) && !errors.Is(err, ErrRevocationListUnavailable)
+		}
+	}
+	return false
 }
 
 // end deletes a session that is over, and forgets the cookie.
@@ -746,8 +771,12 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 // needsRefresh reports whether rec's tokens are within the refresh margin of
 // their expiry (or half their lifetime, when that is shorter).
 func (s *Sessions) needsRefresh(rec *sessionRecord, now time.Time) bool {
-	margin := min(s.margin, rec.expiry.Sub(rec.obtained)/2)
-	return !now.Before(rec.expiry.Add(-margin))
+	return !now.Before(s.refreshAt(rec))
+}
+
+// refreshAt is when rec's tokens are due for a refresh.
+func (s *Sessions) refreshAt(rec *sessionRecord) time.Time {
+	return rec.expiry.Add(-min(s.margin, rec.expiry.Sub(rec.obtained)/2))
 }
 
 // expiryOf is when rec's session ends if unused: the idle or the absolute
