@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -442,3 +443,101 @@ func loadLogin(*http.Request) (state, pkce, nonce string)   { return "", "", "" 
 func saveSession(http.ResponseWriter, *cognito.Tokens)      {}
 func loadSession(*http.Request) *cognito.Tokens             { return nil }
 func deleteThing(http.ResponseWriter, *http.Request)        {}
+
+// Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
+// kept in a store, refreshed on time, and sign-out. The README's block is
+// this function's body from `store :=` on; a test keeps them identical.
+func Example_sessions() {
+	cfg := cognito.Config{ /* the quick start's */ }
+	store := cognito.NewMemoryStore() // one process; any scs store (Redis, ...) to share with replicas
+	client, err1 := cognito.NewClient(cfg)
+	verifier, err2 := cognito.NewVerifier(cfg, cognito.WithRevocationList(store)) // sign-outs refused at once
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)       // 1. to the hosted UI, ?return_to=/a/path
+	mux.HandleFunc("GET /callback", sessions.Callback) // 2-5. exchange, verify, store under a new session ID
+	mux.HandleFunc("POST /logout", sessions.Logout)    // revoke, forget, then the hosted UI's /logout
+	mux.Handle("GET /", sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := cognito.SessionFromContext(r.Context()) // 6. refreshed on time; 7. refresh token dead: to /login
+		fmt.Fprintf(w, "hello %s", s.IDToken.Email)     // and s.AccessToken, valid, for calling APIs
+	})))
+	mux.Handle("GET /api/me", cognito.RequireAccessToken(verifier)(meHandler)) // bearer tokens; signed-out ones refused
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
+// Sessions against a fake pool, with a browser's cookie jar: signed out,
+// signed in (and back where the user was going), signed out again.
+func ExampleSessions() {
+	app := httptest.NewUnstartedServer(nil)
+	appURL := "http://" + app.Listener.Addr().String()
+	pool, err := cognitotest.Start(cognitotest.WithRedirectURI(appURL + "/callback"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	pool.SignInAs("alice") // the hosted UI signs alice in at once
+
+	cfg := pool.Config()
+	client, err1 := cognito.NewClient(cfg)
+	verifier, err2 := cognito.NewVerifier(cfg)
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, cognito.NewMemoryStore())
+	if err := errors.Join(err1, err2, err3); err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)
+	mux.HandleFunc("GET /callback", sessions.Callback)
+	mux.HandleFunc("POST /logout", sessions.Logout)
+	mux.Handle("GET /", sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := cognito.SessionFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s at %s", s.IDToken.Email, r.URL.Path)
+	})))
+	app.Config.Handler = mux
+	app.Start()
+	defer app.Close()
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if !strings.HasPrefix(req.URL.String(), appURL) && !strings.HasPrefix(req.URL.String(), pool.URL()) {
+			return http.ErrUseLastResponse // the hosted UI's /logout sends to LogoutURI: stop there
+		}
+		return nil
+	}}
+	show := func(method, path string) {
+		req, _ := http.NewRequest(method, appURL+path, nil)
+		req.Header.Set("Sec-Fetch-Mode", "navigate") // a page load, as a browser sends it
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := browser.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); loc != "" {
+			body = []byte("to " + loc)
+		}
+		fmt.Printf("%s %s: %d %s\n", method, path, res.StatusCode, strings.TrimSpace(string(body)))
+	}
+	show("GET", "/orders") // signed out: to /login?return_to=/orders, the hosted UI, the callback, /orders
+	show("GET", "/profile")
+	show("POST", "/logout")
+	req, _ := http.NewRequest("GET", appURL+"/profile", nil)
+	res, err := browser.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res.Body.Close()
+	fmt.Println("GET /profile from a script:", res.StatusCode)
+	// Output:
+	// GET /orders: 200 hello alice@example.com at /orders
+	// GET /profile: 200 hello alice@example.com at /profile
+	// POST /logout: 302 to http://localhost/signed-out
+	// GET /profile from a script: 401
+}
+
+// meHandler stands for an API handler, so that Example_sessions compiles.
+var meHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})

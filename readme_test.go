@@ -42,3 +42,30 @@ func TestReadmeQuickStartIsTheExample(t *testing.T) {
 	}
 	assert.Equal(t, strings.Join(want, "\n"), block)
 }
+
+// TestReadmeSessionsIsTheExample keeps the README's "Steps 1 to 7 with
+// Sessions" block identical to Example_sessions from `store :=` on.
+func TestReadmeSessionsIsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(readme), "### Steps 1 to 7 with Sessions")
+	require.True(t, ok, "README has no Steps 1 to 7 with Sessions section")
+	_, block, ok := strings.Cut(after, "```go\n")
+	require.True(t, ok)
+	block, _, ok = strings.Cut(block, "```")
+	require.True(t, ok)
+
+	src, err := os.ReadFile("example_test.go")
+	require.NoError(t, err)
+	_, body, ok := strings.Cut(string(src), "func Example_sessions() {\n")
+	require.True(t, ok, "example_test.go has no Example_sessions")
+	body, _, ok = strings.Cut(body, "\n}\n")
+	require.True(t, ok)
+	_, body, ok = strings.Cut(body, "\tstore :=")
+	require.True(t, ok)
+	var want []string
+	for _, line := range strings.Split("\tstore :="+body, "\n") {
+		want = append(want, strings.TrimPrefix(line, "\t"))
+	}
+	assert.Equal(t, strings.Join(want, "\n")+"\n", block)
+}

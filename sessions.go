@@ -590,7 +590,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		return nil, errSignedOut
 	}
 	if now.Sub(rec.lastSeen) >= s.idle/16 && now.Before(s.refreshAt(rec).Add(-touchGuard)) {
-		if err := s.touch(ctx, key, rec, now); err != nil {
+		if err := s.touch(ctx, key, now); err != nil {
 			// Only the idle deadline was to move: serve the request.
 			s.log.WarnContext(ctx, "cognito: cannot record a session's use", "sub", id.Subject, "err", err)
 		}
@@ -605,11 +605,10 @@ const touchGuard = time.Minute
 
 // touch records a use of the session, moving its idle deadline. It re-reads
 // the session and writes back what it read, so that a refresh stored by
-// another replica since rec was read stands; and it leaves a session whose
-// tokens changed alone.
-func (s *Sessions) touch(ctx context.Context, key string, rec *sessionRecord, now time.Time) error {
+// another replica since the request read it stands.
+func (s *Sessions) touch(ctx context.Context, key string, now time.Time) error {
 	cur, err := s.find(ctx, key)
-	if err != nil || cur == nil || cur.refreshToken != rec.refreshToken || cur.accessToken != rec.accessToken {
+	if err != nil || cur == nil {
 		return err
 	}
 	cur.lastSeen = now

@@ -851,6 +851,48 @@ func TestSessionsTouchYieldsToAnotherReplicasRefresh(t *testing.T) {
 	assert.Equal(t, http.StatusOK, user.get(bRep).StatusCode, "B's touch did not put back the spent refresh token")
 }
 
+// TestSessionsNoTouchJustBeforeARefresh: B reads the session twice (the
+// request, then the touch) before A's refresh lands, and would write it back
+// after: a touch in the minute before a refresh is due does not happen.
+func TestSessionsNoTouchJustBeforeARefresh(t *testing.T) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+	opts := []cognito.SessionOption{cognito.WithSessionLifetime(64*time.Minute, 0), cognito.WithRefreshRaceWait(0)}
+	a := f.replica(t, append(opts, cognito.WithRefreshMargin(6*time.Minute)))
+	bRep := f.replica(t, opts) // the default margin: its refresh is due a minute after A's
+	user := f.browser()
+	user.signIn(t, a, "")
+	key := storeKey(user.cookie("cognito-session"))
+	f.clock.Advance(54*time.Minute + 30*time.Second)
+	bRep.store.serveStale(t, key, 2)
+	require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+	require.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "A refreshed")
+
+	require.Equal(t, http.StatusOK, user.get(bRep).StatusCode)
+	bRep.store.serveStale(t, key, 0)
+
+	f.clock.Advance(time.Hour)
+	assert.Equal(t, http.StatusOK, user.get(bRep).StatusCode, "the refresh token A stored is still there")
+}
+
+// TestSessionsLifetimesWithAStoreThatKeepsEverything: Sessions enforces the
+// idle and absolute lifetimes itself, whatever the store does with expiry.
+func TestSessionsLifetimesWithAStoreThatKeepsEverything(t *testing.T) {
+	f := newSessionFixture(t)
+	f.mem.Now = func() time.Time { return time.Unix(0, 0) } // a store that never expires anything
+	app := f.replica(t, []cognito.SessionOption{cognito.WithSessionLifetime(30*time.Minute, 2*time.Hour)})
+	idle, busy := f.browser(), f.browser()
+	idle.signIn(t, app, "")
+	busy.signIn(t, app, "")
+	for range 4 {
+		f.clock.Advance(29 * time.Minute)
+		require.Equal(t, http.StatusOK, busy.get(app).StatusCode)
+	}
+	assert.Equal(t, http.StatusUnauthorized, idle.get(app).StatusCode, "idle for 116 minutes")
+	f.clock.Advance(4 * time.Minute)
+	assert.Equal(t, http.StatusUnauthorized, busy.get(app).StatusCode, "signed in 2 hours ago")
+	assert.Zero(t, f.mem.Len(), "both ended sessions were deleted")
+}
+
 func TestSessionsGarbageInTheStore(t *testing.T) {
 	f := newSessionFixture(t)
 	app := f.replica(t, nil)
@@ -1065,23 +1107,6 @@ func TestSessionsRevokedSessionEndsOnEveryReplica(t *testing.T) {
 
 	assert.Equal(t, http.StatusUnauthorized, stolen.get(bRep).StatusCode)
 	assert.Contains(t, f.logs.String(), "token revoked")
-}
-
-func TestRevocationListByJTI(t *testing.T) {
-	pf := newPoolFixture(t)
-	list := &cognito.MemoryStore{Now: pf.clock.Now}
-	v, err := cognito.NewVerifier(pf.cfg, cognito.WithClock(pf.clock.Now), cognito.WithRevocationList(list))
-	require.NoError(t, err)
-	tok := pf.pool.MintAccessToken("alice", cognitotest.WithClaim("origin_jti", nil), cognitotest.WithClaim("jti", "jti-1"))
-	_, err = v.VerifyAccessToken(context.Background(), tok)
-	require.NoError(t, err)
-	require.NoError(t, list.Commit("cognito-revoked:jti:jti-1", []byte{1}, pf.clock.Now().Add(time.Hour)))
-	_, err = v.VerifyAccessToken(context.Background(), tok)
-	assert.ErrorIs(t, err, cognito.ErrTokenRevoked)
-
-	noIDs := pf.pool.MintAccessToken("alice", cognitotest.WithClaim("origin_jti", nil), cognitotest.WithClaim("jti", nil))
-	_, err = v.VerifyAccessToken(context.Background(), noIDs)
-	assert.NoError(t, err, "a token with neither claim cannot be listed")
 }
 
 func TestSessionsCallbackFailures(t *testing.T) {

@@ -1,0 +1,145 @@
+package cognito_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito"
+)
+
+func TestMemoryStoreFindCommitDelete(t *testing.T) {
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now}
+
+	_, found, err := m.Find("a")
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	data := []byte("session a")
+	require.NoError(t, m.Commit("a", data, clock.Now().Add(time.Minute)))
+	data[0] = 'X' // the store keeps its own copy
+	got, found, err := m.Find("a")
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, "session a", string(got))
+	got[0] = 'Y' // and hands out copies
+	got, _, _ = m.Find("a")
+	assert.Equal(t, "session a", string(got))
+
+	require.NoError(t, m.Commit("a", []byte("replaced"), clock.Now().Add(time.Minute)))
+	got, _, _ = m.Find("a")
+	assert.Equal(t, "replaced", string(got))
+	assert.Equal(t, 1, m.Len())
+
+	require.NoError(t, m.Delete("a"))
+	_, found, _ = m.Find("a")
+	assert.False(t, found)
+	assert.NoError(t, m.Delete("a"), "deleting an unknown ID is no error")
+	assert.Zero(t, m.Len())
+}
+
+func TestMemoryStoreExpiry(t *testing.T) {
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now}
+	require.NoError(t, m.Commit("a", []byte("x"), clock.Now().Add(time.Minute)))
+
+	clock.Advance(time.Minute - time.Nanosecond)
+	_, found, _ := m.Find("a")
+	assert.True(t, found)
+	clock.Advance(time.Nanosecond)
+	_, found, _ = m.Find("a")
+	assert.False(t, found, "gone at its expiry")
+	assert.Zero(t, m.Len(), "and dropped")
+
+	require.NoError(t, m.Commit("b", []byte("x"), clock.Now()))
+	_, found, _ = m.Find("b")
+	assert.False(t, found, "an expiry not in the future stores nothing")
+	require.NoError(t, m.Commit("b", []byte("x"), clock.Now().Add(time.Hour)))
+	require.NoError(t, m.Commit("b", []byte("x"), clock.Now().Add(-time.Hour)))
+	_, found, _ = m.Find("b")
+	assert.False(t, found, "and deletes what was there")
+}
+
+func TestMemoryStoreIsBounded(t *testing.T) {
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 10 * (1024 + 200)}
+	value := make([]byte, 1024)
+	now := clock.Now()
+
+	// Ten entries fit; the eleventh evicts the one closest to expiry.
+	for i := range 10 {
+		require.NoError(t, m.Commit(fmt.Sprint("k", i), value, now.Add(time.Duration(10+i)*time.Minute)))
+	}
+	require.Equal(t, 10, m.Len())
+	require.NoError(t, m.Commit("new", value, now.Add(time.Hour)))
+	assert.Equal(t, 10, m.Len())
+	_, found, _ := m.Find("k0")
+	assert.False(t, found, "the entry closest to its expiry went")
+	_, found, _ = m.Find("new")
+	assert.True(t, found)
+
+	// Expired entries go first, all of them.
+	clock.Advance(15 * time.Minute) // k1..k5 expired
+	for i := range 5 {
+		require.NoError(t, m.Commit(fmt.Sprint("n", i), value, clock.Now().Add(time.Hour)))
+	}
+	assert.Equal(t, 10, m.Len())
+	for i := 6; i < 10; i++ {
+		_, found, _ := m.Find(fmt.Sprint("k", i))
+		assert.True(t, found, "live entries stay while expired ones can go")
+	}
+
+	// An entry larger than the bound is not kept.
+	require.NoError(t, m.Commit("huge", make([]byte, 20*1024), clock.Now().Add(time.Hour)))
+	_, found, _ = m.Find("huge")
+	assert.False(t, found)
+	assert.Equal(t, 10, m.Len(), "and evicts nothing")
+}
+
+func TestMemoryStoreStaysBoundedUnderLoad(t *testing.T) {
+	clock := newTestClock()
+	const maxBytes = 64 << 10
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: maxBytes}
+	value := make([]byte, 500)
+	for i := range 5000 {
+		require.NoError(t, m.Commit(fmt.Sprint("k", i), value, clock.Now().Add(time.Duration(i%97+1)*time.Minute)))
+	}
+	assert.LessOrEqual(t, m.Len()*(500+2), maxBytes)
+	assert.Greater(t, m.Len(), 64, "it evicts one entry at a time, not everything")
+}
+
+func TestMemoryStoreDefaults(t *testing.T) {
+	m := cognito.NewMemoryStore()
+	require.NoError(t, m.Commit("a", []byte("x"), time.Now().Add(time.Hour)))
+	_, found, err := m.Find("a")
+	require.NoError(t, err)
+	assert.True(t, found, "judged by the real clock")
+	var zero cognito.MemoryStore
+	require.NoError(t, zero.Commit("a", []byte("x"), time.Now().Add(time.Hour)), "the zero value works")
+}
+
+func TestMemoryStoreConcurrentUse(t *testing.T) {
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 32 << 10}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				id := fmt.Sprint(g, "-", i%20)
+				_ = m.Commit(id, []byte(id), clock.Now().Add(time.Minute))
+				if data, found, err := m.Find(id); err == nil && found {
+					assert.Equal(t, id, string(data))
+				}
+				if i%7 == 0 {
+					_ = m.Delete(id)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
