@@ -43,6 +43,9 @@ const (
 	// invalid_grant keeps re-reading the store for another replica's
 	// rotated tokens before it ends the session.
 	DefaultRefreshRaceWait = 2 * time.Second
+	// DefaultStoreTimeout bounds each call to a store that takes a context
+	// (scs's CtxStore methods).
+	DefaultStoreTimeout = 5 * time.Second
 	// DefaultLoginPath is where Require sends page navigations of
 	// signed-out users: the path of the Login handler.
 	DefaultLoginPath = "/login"
@@ -54,6 +57,10 @@ const (
 	refreshTimeout  = 30 * time.Second // bounds one refresh, whoever waits for it
 	sessionKeyLabel = "cognito-session:"
 	maxPending      = 4096 // refreshed sessions awaiting a store that failed
+	// refreshBackoff is how long, after a refresh failed for want of
+	// Cognito or the store, requests whose tokens still work are served
+	// without another attempt.
+	refreshBackoff = 10 * time.Second
 )
 
 // SessionOption configures NewSessions.
@@ -68,6 +75,7 @@ type sessionSettings struct {
 	log                       *slog.Logger
 	margin, idle, lifetime    time.Duration
 	refreshLifetime, raceWait time.Duration
+	storeTimeout              time.Duration
 	loginPath, cookieName     string
 	authOpts                  []AuthOption
 }
@@ -142,6 +150,18 @@ func WithRefreshRaceWait(d time.Duration) SessionOption {
 	})
 }
 
+// WithStoreTimeout bounds each call to the store, when the store takes a
+// context (FindCtx, CommitCtx, DeleteCtx): a store that stalls is then
+// answered 503 within d. A store without those methods must bound its own
+// calls. Default DefaultStoreTimeout; values <= 0 are ignored.
+func WithStoreTimeout(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d > 0 {
+			s.storeTimeout = d
+		}
+	})
+}
+
 // WithLoginPath sets the path of the Login handler, where Require sends the
 // page navigations of signed-out users. Default DefaultLoginPath.
 func WithLoginPath(path string) SessionOption {
@@ -192,6 +212,7 @@ type Sessions struct {
 	secure  bool
 	group   singleflight.Group
 	pending pendingCommits
+	backoff refreshBackoffs
 	cop     *http.CrossOriginProtection
 }
 
@@ -219,6 +240,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			lifetime:        DefaultSessionLifetime,
 			refreshLifetime: DefaultRefreshTokenLifetime,
 			raceWait:        DefaultRefreshRaceWait,
+			storeTimeout:    DefaultStoreTimeout,
 			loginPath:       DefaultLoginPath,
 		},
 		secure: !flow.InsecureCookie && !plainLoopback(flow.Config.RedirectURI),
@@ -429,7 +451,7 @@ func (s *Sessions) endOld(ctx context.Context, key string) {
 	if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
 		s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a replaced session", "err", err)
 	}
-	if err := deleteFrom(ctx, s.store, key); err != nil {
+	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete a replaced session", "err", err)
 	}
 }
@@ -480,13 +502,19 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
-				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
+			spent := []string{rec.refreshToken}
+			if next := s.pending.take(key, rec.refreshToken); next != nil {
+				spent = append(spent, next.refreshToken) // a successor the store never took
+			}
+			for _, rt := range spent {
+				if err := s.flow.Client.Revoke(ctx, rt); err != nil {
+					s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
+				}
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot list the signed-out tokens as revoked", "err", err)
 			}
-			if err := deleteFrom(ctx, s.store, key); err != nil {
+			if err := s.delete(ctx, key); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot delete the session at sign-out", "err", err)
 				plainError(w, http.StatusServiceUnavailable)
 				return
@@ -519,7 +547,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // whose Accept has text/html), and answered 401 otherwise. A store, token
 // endpoint, JWKS or revocation list that fails is answered 503 and the
 // session kept; while the token endpoint fails, tokens that have not expired
-// yet keep being served.
+// yet keep being served, and the session's next refresh attempt waits 10 s.
 func (s *Sessions) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.load(w, r)
@@ -563,17 +591,20 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
 		return nil, errSignedOut
 	}
-	if s.needsRefresh(rec, now) {
+	if s.needsRefresh(rec, now) && !(now.Before(rec.expiry) && s.backoff.holds(key, now)) {
 		fresh, err := s.refresh(ctx, key)
 		switch {
 		case err == nil:
 			rec = fresh // the refresh stored it
+			s.backoff.clear(key)
 		case errors.Is(err, errSignedOut):
 			http.SetCookie(w, s.cookie("", -1))
 			return nil, errSignedOut
 		case now.Before(rec.expiry):
 			// Cognito or the store is down, but the tokens still work: serve
-			// them, and try again on the next request.
+			// them, and let the next requests do the same for a while
+			// without waiting on another attempt.
+			s.backoff.start(key, now.Add(refreshBackoff))
 			s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
 		default:
 			s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
@@ -635,7 +666,7 @@ func endsSession(err error) bool {
 // end deletes a session that is over, and forgets the cookie.
 func (s *Sessions) end(ctx context.Context, w http.ResponseWriter, key, why string) {
 	s.log.InfoContext(ctx, "cognito: session ended", "reason", why)
-	if err := deleteFrom(ctx, s.store, key); err != nil {
+	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
 	}
 	http.SetCookie(w, s.cookie("", -1))
@@ -761,7 +792,7 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 		waited, delay = waited+d, delay*2
 	}
 	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused", "err", err)
-	if derr := deleteFrom(ctx, s.store, key); derr != nil {
+	if derr := s.delete(ctx, key); derr != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", derr)
 	}
 	return nil, errSignedOut
@@ -792,6 +823,8 @@ func (s *Sessions) expiryOf(rec *sessionRecord) time.Time {
 // is garbage (which is logged), an ErrSessionStoreUnavailable error when the
 // store fails.
 func (s *Sessions) find(ctx context.Context, key string) (*sessionRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
 	data, found, err := findIn(ctx, s.store, key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
@@ -809,7 +842,19 @@ func (s *Sessions) find(ctx context.Context, key string) (*sessionRecord, error)
 
 // commit writes rec under key, to expire with the session.
 func (s *Sessions) commit(ctx context.Context, key string, rec *sessionRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
 	if err := commitTo(ctx, s.store, key, rec.encode(), s.expiryOf(rec)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+	}
+	return nil
+}
+
+// delete removes the session under key.
+func (s *Sessions) delete(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
+	if err := deleteFrom(ctx, s.store, key); err != nil {
 		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
 	}
 	return nil
@@ -886,6 +931,42 @@ func (p *pendingCommits) take(key, spent string) *sessionRecord {
 		return nil // the store moved on without it
 	}
 	return pc.rec
+}
+
+// refreshBackoffs remembers, per session, until when a failed refresh is not
+// retried while the tokens still work. Bounded: when full, sessions simply
+// retry on every request.
+type refreshBackoffs struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (b *refreshBackoffs) holds(key string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.until[key]
+	if ok && !now.Before(t) {
+		delete(b.until, key)
+		return false
+	}
+	return ok
+}
+
+func (b *refreshBackoffs) start(key string, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until == nil {
+		b.until = map[string]time.Time{}
+	}
+	if _, ok := b.until[key]; ok || len(b.until) < maxPending {
+		b.until[key] = until
+	}
+}
+
+func (b *refreshBackoffs) clear(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.until, key)
 }
 
 // headerRecorder catches what LoginFlow.Start writes, so that Login can add

@@ -645,8 +645,14 @@ func TestSessionsOneRefreshForFiftyConcurrentRequests(t *testing.T) {
 	}
 }
 
-func TestSessionsReplicasWithRotationAndNoGrace(t *testing.T) {
-	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true), cognitotest.WithRetryGracePeriod(0))
+func TestSessionsReplicasWithRotation(t *testing.T) {
+	for _, grace := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprintf("grace %s", grace), func(t *testing.T) { testReplicasWithRotation(t, grace) })
+	}
+}
+
+func testReplicasWithRotation(t *testing.T, grace time.Duration) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true), cognitotest.WithRetryGracePeriod(grace))
 	a, bRep := f.replica(t, nil), f.replica(t, nil)
 	user := f.browser()
 	user.signIn(t, a, "")
@@ -743,10 +749,21 @@ func TestSessionsTokenEndpointDown(t *testing.T) {
 
 	t.Run("tokens still valid: served", func(t *testing.T) {
 		f.clock.Advance(58 * time.Minute)
+		f.pool.ResetCounts()
 		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
 		res := b.get(app)
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Equal(t, first, app.last.Load().AccessToken)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+
+		f.clock.Advance(10*time.Second - time.Millisecond)
+		assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "no new attempt for 10 s")
+		assert.Equal(t, first, app.last.Load().AccessToken)
+		f.clock.Advance(time.Millisecond)
+		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+		assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
+		assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "then one")
 	})
 	t.Run("tokens expired: 503, session kept", func(t *testing.T) {
 		f.clock.Advance(5 * time.Minute)
@@ -815,6 +832,18 @@ func TestSessionsStoreFailures(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 		assert.Contains(t, body(res), `<a href="/login">Sign in again</a>`)
 		assert.Empty(t, other.cookie("cognito-session"))
+	})
+
+	t.Run("sign-out while a successor waits for the store", func(t *testing.T) {
+		other := f.browser()
+		other.signIn(t, app, "")
+		f.clock.Advance(time.Hour)
+		app.store.failCommit.Store(true)
+		require.Equal(t, http.StatusServiceUnavailable, other.get(app).StatusCode)
+		app.store.failCommit.Store(false)
+		f.pool.ResetCounts()
+		require.Equal(t, http.StatusSeeOther, other.do(app.handler, http.MethodPost, "/logout").StatusCode)
+		assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointRevoke), "the stored refresh token and its successor")
 	})
 }
 
@@ -1273,4 +1302,42 @@ func TestSessionsWaitersGiveUpAlone(t *testing.T) {
 		close(held)
 	}()
 	<-held
+}
+
+// hangingStore is a ctx store whose Find stalls, when told, until its
+// context ends: a Redis that stopped answering.
+type hangingStore struct {
+	ctxStore
+	hang atomic.Bool
+}
+
+func (s *hangingStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
+	if s.hang.Load() {
+		<-ctx.Done()
+		return nil, false, ctx.Err()
+	}
+	return s.ctxStore.FindCtx(ctx, id)
+}
+
+func TestSessionsStalledStoreIsAnswered(t *testing.T) {
+	f := newSessionFixture(t)
+	hs := &hangingStore{ctxStore: ctxStore{mem: f.mem}}
+	cfg := f.pool.Config()
+	client, _ := cognito.NewClient(cfg, cognito.WithClock(f.clock.Now))
+	v, _ := cognito.NewVerifier(cfg, cognito.WithClock(f.clock.Now))
+	s, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: v}, hs,
+		cognito.WithStoreTimeout(time.Millisecond))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", s.Login)
+	mux.HandleFunc("/callback", s.Callback)
+	mux.Handle("/", s.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	rep := &replica{sessions: s, handler: mux}
+	b := f.browser()
+	b.signIn(t, rep, "")
+
+	hs.hang.Store(true)
+	assert.Equal(t, http.StatusServiceUnavailable, b.get(rep).StatusCode, "the stall ends at the store timeout")
+	hs.hang.Store(false)
+	assert.Equal(t, http.StatusOK, b.get(rep).StatusCode)
 }

@@ -1,0 +1,91 @@
+package cognito
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sampleRecord() *sessionRecord {
+	t0 := time.UnixMilli(1_800_000_000_123)
+	return &sessionRecord{
+		created: t0, lastSeen: t0.Add(time.Minute), obtained: t0.Add(2 * time.Minute), expiry: t0.Add(time.Hour),
+		idToken: "id.token.sig", accessToken: "access.token.sig", refreshToken: "a.b.c.d.e",
+	}
+}
+
+func TestSessionRecordRoundTrip(t *testing.T) {
+	rec := sampleRecord()
+	data := rec.encode()
+	assert.Equal(t, byte(sessionRecordVersion), data[0], "a version byte first")
+	got, err := decodeSession(data)
+	require.NoError(t, err)
+	assert.True(t, got.created.Equal(rec.created))
+	assert.True(t, got.lastSeen.Equal(rec.lastSeen))
+	assert.True(t, got.obtained.Equal(rec.obtained))
+	assert.True(t, got.expiry.Equal(rec.expiry))
+	assert.Equal(t, rec.idToken, got.idToken)
+	assert.Equal(t, rec.accessToken, got.accessToken)
+	assert.Equal(t, rec.refreshToken, got.refreshToken)
+	assert.Less(t, len(data), 1+4*6+3+len(rec.idToken)+len(rec.accessToken)+len(rec.refreshToken)+1, "compact")
+}
+
+func TestSessionRecordRefusesGarbage(t *testing.T) {
+	data := sampleRecord().encode()
+	for n := range len(data) {
+		_, err := decodeSession(data[:n])
+		assert.ErrorIs(t, err, errBadRecord, "truncated to %d bytes", n)
+	}
+	_, err := decodeSession(append(bytes.Clone(data), 0))
+	assert.ErrorIs(t, err, errBadRecord, "a trailing byte")
+	for _, v := range []byte{0, 2, 0xff} {
+		other := bytes.Clone(data)
+		other[0] = v
+		_, err := decodeSession(other)
+		assert.ErrorIs(t, err, errBadRecord, "version %d", v)
+	}
+	empty := &sessionRecord{}
+	_, err = decodeSession(empty.encode())
+	assert.ErrorIs(t, err, errBadRecord, "no tokens")
+	huge := []byte{sessionRecordVersion, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
+	_, err = decodeSession(huge)
+	assert.ErrorIs(t, err, errBadRecord, "a length beyond the data")
+}
+
+func FuzzDecodeSession(f *testing.F) {
+	f.Add(sampleRecord().encode())
+	f.Add([]byte{sessionRecordVersion})
+	f.Add([]byte("\x01garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, err := decodeSession(data)
+		if err != nil {
+			return
+		}
+		again, err := decodeSession(rec.encode())
+		require.NoError(t, err)
+		assert.Equal(t, rec.idToken, again.idToken)
+		assert.Equal(t, rec.refreshToken, again.refreshToken)
+	})
+}
+
+func TestSafeReturnTo(t *testing.T) {
+	for in, want := range map[string]string{
+		"/a?b=c#d":       "/a?b=c#d",
+		"/":              "/",
+		"":               "/",
+		"//x":            "/",
+		"/\\x":           "/",
+		"http://x/":      "/",
+		"/a\nb":          "/",
+		"x":              "/",
+		"/\u200bzw":      "/\u200bzw", // not a control character: a path like any other
+		"/%0d%0aX: y":    "/%0d%0aX: y",
+		"/a b":           "/a b",
+		"/\u00e9t\u00e9": "/\u00e9t\u00e9",
+	} {
+		assert.Equal(t, want, safeReturnTo(in), "%q", in)
+	}
+}
