@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 	}
 	clk := &clock{t: time.Now()}
 	grants := &grantLog{}
-	var out bytes.Buffer
+	var out syncBuffer // serve writes its "listening on" line while the test reads
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -147,6 +148,24 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 	assert.Contains(t, string(body2), `id="sign-in"`)
 	res, _ = get(appURL + "/profile")
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "signed out")
+}
+
+// syncBuffer is a bytes.Buffer that serve may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // emulatorHidden matches the hidden inputs of cognito-local's sign-in form.
