@@ -2,10 +2,13 @@ package cognito_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/cognitotest"
+	"golang.org/x/oauth2"
 )
 
 // The public API of ../shared/API.md, name by name and shape by shape: this
@@ -54,6 +57,32 @@ var (
 		cognito.ErrJWKSUnavailable,
 		cognito.ErrInvalidGrant, cognito.ErrInvalidClient, cognito.ErrInvalidRequest, cognito.ErrUnauthorizedClient, cognito.ErrUnsupportedGrantType,
 		cognito.ErrEndpointUnavailable,
+	}
+)
+
+// APIs and services.
+var (
+	_ func(...string) cognito.Option                                                                 = cognito.WithClientIDs
+	_ func(*cognito.Verifier, context.Context) error                                                 = (*cognito.Verifier).Prefetch
+	_ func(*cognito.Client, context.Context, ...string) (*cognito.Tokens, error)                     = (*cognito.Client).ClientCredentials
+	_ func(*cognito.Client, ...string) oauth2.TokenSource                                            = (*cognito.Client).TokenSource
+	_ func(cognito.Config) string                                                                    = cognito.Config.TokenURL
+	_ func([]byte) cognito.Option                                                                    = cognito.WithJWKS
+	_ func(func(context.Context, cognito.VerifiedToken) error) cognito.Option                        = cognito.WithCheck
+	_ func(*slog.Logger) cognito.Option                                                              = cognito.WithLogger
+	_ func(time.Duration) cognito.Option                                                             = cognito.WithRenewMargin
+	_ func(...*cognito.Verifier) (*cognito.MultiPoolVerifier, error)                                 = cognito.NewMultiPoolVerifier
+	_ func(context.Context, *cognito.AccessToken) context.Context                                    = cognito.ContextWithAccessToken
+	_ func(cognito.AccessTokenVerifier, ...cognito.MiddlewareOption) func(http.Handler) http.Handler = cognito.RequireAccessToken
+	_ func(*cognitotest.Server, cognitotest.AppClient) (cognitotest.AppClient, error)                = (*cognitotest.Server).AddClient
+	_ func(*cognitotest.Server, string, ...cognitotest.TokenOption) string                           = (*cognitotest.Server).MintClientCredentialsToken
+
+	_ cognito.AccessTokenVerifier = (*cognito.Verifier)(nil)
+	_ cognito.AccessTokenVerifier = (*cognito.MultiPoolVerifier)(nil)
+	_ error                       = cognito.ErrCheckFailed
+	_                             = []func(cognito.Config) string{
+		cognito.Config.AuthorizeURL, cognito.Config.RevokeURL, cognito.Config.UserInfoURL,
+		cognito.Config.IssuerURL, cognito.Config.KeySetURL,
 	}
 )
 

@@ -172,6 +172,13 @@ func (e *AuthorizeError) Is(target error) bool {
 	return false
 }
 
+// Sentinels of APIs and services.
+var (
+	// ErrCheckFailed: a rule added with WithCheck refused a token that every
+	// built-in check accepted. The error matches the rule's own error too.
+	ErrCheckFailed = errors.New("cognito: token refused by a check")
+)
+
 // Sentinels of sessions and the revocation list.
 var (
 	// ErrTokenRevoked: the token's sign-in (its origin_jti) was signed out

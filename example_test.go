@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
+	"golang.org/x/oauth2"
 )
 
 // Step 1: send a user without a valid ID token to the hosted UI, with state,
@@ -443,6 +445,172 @@ func loadLogin(*http.Request) (state, pkce, nonce string)   { return "", "", "" 
 func saveSession(http.ResponseWriter, *cognito.Tokens)      {}
 func loadSession(*http.Request) *cognito.Tokens             { return nil }
 func deleteThing(http.ResponseWriter, *http.Request)        {}
+
+// APIs and services: the README's snippets, compiled. Each body's lines after
+// its "README:" comment are the README's block (readme_apis_test.go checks).
+
+// listOrders and adminReport stand for the API's own handlers.
+var (
+	listOrders  = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	adminReport = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+)
+
+// errTenantSuspended and suspended stand for a service's own tenant rules.
+var errTenantSuspended = errors.New("tenant suspended")
+
+func suspended(ctx context.Context, tenant string) bool { return tenant == "" }
+
+func Example_apisSeveralClients() {
+	ctx := context.Background()
+	// README:
+	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123"},
+		cognito.WithClientIDs("web-client-id", "mobile-client-id", "reporting-service-id"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := verifier.Prefetch(ctx); err != nil { // at start-up: the pool's keys, now
+		log.Printf("keys not fetched yet: %v", err)
+	}
+	api := cognito.RequireAccessToken(verifier)
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", api(cognito.RequireAnyScope("orders/read")(listOrders)))
+	mux.Handle("GET /admin/report", api(cognito.RequireGroup("admins")(adminReport)))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if verifier.Prefetch(r.Context()) != nil { // fetches only when the keys are missing or due
+			http.Error(w, "user pool keys unavailable", http.StatusServiceUnavailable)
+		}
+	})
+	_ = mux
+}
+
+func Example_apisSeveralPools() {
+	// README:
+	tenantA, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_TenantAaa", ClientID: "tenant-a-client"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tenantB, err := cognito.NewVerifier(cognito.Config{UserPoolID: "eu-west-1_TenantBbb"},
+		cognito.WithClientIDs("tenant-b-web", "tenant-b-mobile"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := cognito.NewMultiPoolVerifier(tenantA, tenantB)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", cognito.RequireAccessToken(verifier)(listOrders))
+	_ = mux
+}
+
+func Example_apisMachineToMachine() {
+	ctx := context.Background()
+	// README:
+	client, err := cognito.NewClient(cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "reporting-service-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := client.TokenSource("orders/read") // one per process: cached, renewed before it expires
+	httpClient := oauth2.NewClient(ctx, ts) // adds Authorization: Bearer to every request
+	res, err := httpClient.Get("https://orders.example.com/orders")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+}
+
+func Example_apisCustomCheck() {
+	cfg := cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"}
+	// README:
+	verifier, err := cognito.NewVerifier(cfg,
+		cognito.WithCheck(func(ctx context.Context, t cognito.VerifiedToken) error {
+			var c struct {
+				Tenant string `json:"custom:tenant"`
+			}
+			if err := t.Claims(&c); err != nil {
+				return err
+			}
+			if suspended(ctx, c.Tenant) {
+				return errTenantSuspended // errors.Is matches it and cognito.ErrCheckFailed
+			}
+			return nil
+		}),
+		cognito.WithLogger(slog.Default()), // keys fetched, failed, rotated; token requests failed
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = verifier
+}
+
+// A service gets access tokens of its own with the client_credentials grant;
+// the TokenSource keeps one and renews it shortly before it expires.
+func ExampleClient_TokenSource() {
+	pool, _ := examplePool() // a fake pool standing in for yours
+	defer pool.Close()
+	svc, err := pool.AddClient(cognitotest.AppClient{ClientID: "reportingsvc", Scopes: []string{"orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := cognito.NewClient(pool.ClientConfig(svc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := client.TokenSource("orders/read")
+
+	// The API's side: it accepts the service besides its own client.
+	verifier, err := cognito.NewVerifier(pool.Config(), cognito.WithClientIDs(svc.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := httptest.NewServer(cognito.RequireAccessToken(verifier)(cognito.RequireAnyScope("orders/read")(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, _ := cognito.AccessTokenFromContext(r.Context())
+			fmt.Fprintf(w, "hello %s (username %q), scopes %v", t.ClientID, t.Username, t.Scopes)
+		}))))
+	defer api.Close()
+
+	res, err := oauth2.NewClient(context.Background(), ts).Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(string(body))
+	// Output:
+	// hello reportingsvc (username ""), scopes [orders/read]
+}
+
+// One Verifier for every app client of the pool: the token says which one.
+func ExampleWithClientIDs() {
+	pool, cfg := examplePool()
+	defer pool.Close()
+	verifier, err := cognito.NewVerifier(cfg, cognito.WithClientIDs("mobile-client-id"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, client := range []string{cfg.ClientID, "mobile-client-id", "unknown-client-id"} {
+		t, err := verifier.VerifyAccessToken(ctx, pool.MintAccessToken("alice", cognitotest.WithAudience(client)))
+		switch {
+		case errors.Is(err, cognito.ErrInvalidAudience):
+			fmt.Println(client, "refused")
+		case err != nil:
+			log.Fatal(err)
+		default:
+			fmt.Println(t.ClientID, "accepted for", t.Username)
+		}
+	}
+	// Output:
+	// cognitotest0client0id00000 accepted for alice
+	// mobile-client-id accepted for alice
+	// unknown-client-id refused
+}
 
 // Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
 // kept in a store, refreshed on time, and sign-out. The README's block is

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/oauth2 v0.36.0
 	golang.org/x/sync v0.25.0
 )
 

@@ -109,9 +109,9 @@ func newEmulator(t *testing.T) emulator {
 	return e
 }
 
-// browser is a user agent that shows each redirect to the test instead of
+// hostedUI is a user agent that shows each redirect to the test instead of
 // following it, so the test reads the code off the callback URL.
-var browser = &http.Client{
+var hostedUI = &http.Client{
 	Timeout:       10 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
@@ -139,7 +139,7 @@ func signIn(t *testing.T, loginURL, username, password string) url.Values {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loginURL, nil)
 	require.NoError(t, err)
-	resp, err := browser.Do(req)
+	resp, err := hostedUI.Do(req)
 	require.NoError(t, err)
 	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -168,7 +168,7 @@ func signIn(t *testing.T, loginURL, username, password string) url.Values {
 	req, err = http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(values.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = browser.Do(req)
+	resp, err = hostedUI.Do(req)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()

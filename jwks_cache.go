@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -53,6 +54,8 @@ type jwksCache struct {
 	refresh    time.Duration
 	minRefetch time.Duration
 	onChange   func(*keySet) // called after a new snapshot is stored
+	log        *slog.Logger  // nil: silent
+	pinned     bool          // WithJWKS: the keys never change and are never fetched
 
 	current    atomic.Pointer[keySet]
 	quietUntil atomic.Int64 // unix nanoseconds
@@ -68,7 +71,7 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 		if set, err = c.fetch(ctx, kid); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrJWKSUnavailable, err)
 		}
-	} else if c.refreshDue(set) && c.refreshing.CompareAndSwap(false, true) {
+	} else if !c.pinned && c.refreshDue(set) && c.refreshing.CompareAndSwap(false, true) {
 		fresh, err := c.fetch(ctx, "")
 		c.refreshing.Store(false)
 		if err == nil {
@@ -81,7 +84,7 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 	if k := set.keys[kid]; k != nil {
 		return k, nil
 	}
-	if c.quiet() {
+	if c.pinned || c.quiet() {
 		return nil, fmt.Errorf("%w: kid %q is not in the JWKS", ErrUnknownKey, clean(kid, 64))
 	}
 	set, err := c.fetch(ctx, kid)
@@ -107,12 +110,19 @@ func (c *jwksCache) refreshDue(set *keySet) bool {
 // refreshes the keys and drops the cached tokens of a key that left the JWKS.
 func (c *jwksCache) vouches(kid string, key *publicKey) bool {
 	set := c.current.Load()
-	return set != nil && set.keys[kid] == key && !c.refreshDue(set)
+	return set != nil && set.keys[kid] == key && (c.pinned || !c.refreshDue(set))
 }
 
 func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load() }
 
-func (c *jwksCache) startQuiet() { c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano()) }
+func (c *jwksCache) startQuiet() {
+	wasQuiet := c.quiet()
+	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
+	// Every caller that shared a fetch lands here: one line per quiet period.
+	if c.log != nil && c.minRefetch > 0 && !wasQuiet {
+		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch.String())
+	}
+}
 
 // fetch downloads the JWKS once for all concurrent callers. The download runs
 // to its own timeout even when the caller that started it gives up; each
@@ -130,9 +140,13 @@ func (c *jwksCache) fetch(ctx context.Context, wantKid string) (*keySet, error) 
 		defer cancel()
 		set, err := c.download(fctx)
 		if err != nil {
+			if c.log != nil {
+				c.log.Warn("cognito: JWKS fetch failed", "url", c.url, "error", err)
+			}
 			c.startQuiet()
 			return nil, err
 		}
+		c.logFetched(c.current.Load(), set)
 		c.current.Store(set)
 		if c.onChange != nil {
 			c.onChange(set)

@@ -29,13 +29,15 @@ var b64 = base64.RawURLEncoding.Strict()
 // and cached. A token is accepted only when every check passes: RS256 with a
 // kid naming an RSA key of at least 2048 bits in the JWKS, a valid signature,
 // claims of the right JSON types, iss equal to the pool's issuer, the expected
-// token_use, aud (ID token) or client_id (access token) equal to the ClientID,
+// token_use, aud (ID token) or client_id (access token) equal to the ClientID
+// (or one of WithClientIDs),
 // exp in the future and nbf not in the future (both within the leeway), and iat
 // no further ahead than the leeway plus IssuedAtAllowance.
 // It is safe for concurrent use; share one per user pool.
 type Verifier struct {
 	issuer, altIssuer string
-	clientID          string
+	clientIDs         []string // Config.ClientID, then WithClientIDs
+	checks            []func(context.Context, VerifiedToken) error
 	now               func() time.Time
 	leeway            time.Duration
 	keys              *jwksCache
@@ -50,14 +52,16 @@ type Verifier struct {
 // https://cognito-idp.<region>.amazonaws.com/<pool> and
 // https://issuer-cognito-idp.<region>.amazonaws.com/<pool>.
 func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
-	if err := cfg.Validate(); err != nil {
+	s := newSettings(opts)
+	clientIDs, err := verifierClientIDs(cfg, s.api.clientIDs)
+	if err != nil {
 		return nil, err
 	}
-	s := newSettings(opts)
 	v := &Verifier{
 		issuer:    cfg.issuer(),
 		altIssuer: cfg.altIssuer(),
-		clientID:  cfg.ClientID,
+		clientIDs: clientIDs,
+		checks:    s.api.checks,
 		now:       s.now,
 		leeway:    s.leeway,
 		cache:     newTokenCache(s.tokenCacheSize),
@@ -71,9 +75,15 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		timeout:    s.jwksTimeout,
 		refresh:    s.jwksRefresh,
 		minRefetch: s.jwksMinRefetch,
+		log:        s.api.logger,
 	}
 	if v.cache != nil {
 		v.keys.onChange = v.cache.retain
+	}
+	if s.api.hasJWKS {
+		if err := v.keys.pin(s.api.jwks); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }
@@ -116,32 +126,46 @@ func decodeClaims(data []byte, v any) error {
 // Nonce with the one sent to LoginURL, when one was. ctx bounds a JWKS fetch,
 // should one be needed.
 func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, error) {
+	if v == nil {
+		return nil, errNilVerifier
+	}
 	e, err := v.verify(ctx, raw, "id")
 	if err != nil {
 		return nil, err
 	}
-	if v.cache == nil {
-		return e.id, nil
+	t := e.id
+	if v.cache != nil {
+		c := *e.id // the cached one stays unchanged whatever the caller does with its copy
+		c.Groups = slices.Clone(c.Groups)
+		t = &c
 	}
-	t := *e.id // the cached one stays unchanged whatever the caller does with its copy
-	t.Groups = slices.Clone(t.Groups)
-	return &t, nil
+	if err := v.runChecks(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // VerifyAccessToken verifies raw as an access token issued to the pool's app
 // client (token_use "access", client_id equal to the ClientID) and returns its
 // claims. ctx bounds a JWKS fetch, should one be needed.
 func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessToken, error) {
+	if v == nil {
+		return nil, errNilVerifier
+	}
 	e, err := v.verify(ctx, raw, "access")
 	if err != nil {
 		return nil, err
 	}
-	if v.cache == nil {
-		return e.access, nil
+	t := e.access
+	if v.cache != nil {
+		c := *e.access
+		c.Scopes, c.Groups = slices.Clone(c.Scopes), slices.Clone(c.Groups)
+		t = &c
 	}
-	t := *e.access
-	t.Scopes, t.Groups = slices.Clone(t.Scopes), slices.Clone(t.Groups)
-	return &t, nil
+	if err := v.runChecks(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // verified is the result of one full verification, as the cache keeps it.
@@ -257,20 +281,22 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		issuer = v.altIssuer
 	}
 	if use == "id" {
-		if !c.audience(v.clientID) {
-			return nil, fmt.Errorf("%w: aud does not include the client ID", ErrInvalidAudience)
+		client, ok := v.idTokenClient(&c)
+		if !ok {
+			return nil, fmt.Errorf("%w: aud does not include %s", ErrInvalidAudience, v.clientsWanted())
 		}
 		e.id = &IDToken{
 			Subject: c.sub, Email: c.email, Username: c.username, Issuer: issuer,
-			Audience: v.clientID, Nonce: c.nonce, Name: c.name, EmailVerified: c.emailVerified,
+			Audience: client, Nonce: c.nonce, Name: c.name, EmailVerified: c.emailVerified,
 			Groups: c.groups, IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
 		}
 	} else {
-		if !c.clientID.equals(v.clientID) {
-			return nil, fmt.Errorf("%w: client_id is not the client ID", ErrInvalidAudience)
+		client, ok := v.accessTokenClient(&c)
+		if !ok {
+			return nil, fmt.Errorf("%w: client_id is not %s", ErrInvalidAudience, v.clientsWanted())
 		}
 		e.access = &AccessToken{
-			Subject: c.sub, ClientID: v.clientID, Username: c.username, Issuer: issuer,
+			Subject: c.sub, ClientID: client, Username: c.username, Issuer: issuer,
 			Scopes: strings.Fields(c.scope), Groups: c.groups,
 			IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
 		}

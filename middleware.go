@@ -66,7 +66,12 @@ type authContext struct {
 //   - a token on the revocation list (ErrTokenRevoked): 401 with
 //     error="invalid_token";
 //   - v is nil: 500 to every request that carries a token.
-func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+//
+// v is a *Verifier, a *MultiPoolVerifier, or a verifier of the caller's; a
+// nil one of either type also answers 500. A rule of WithCheck that could not
+// decide (its error matches ErrEndpointUnavailable) makes it answer 503 with
+// no challenge, as for ErrJWKSUnavailable.
+func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
 		if o != nil {
@@ -81,6 +86,8 @@ func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler
 					s.onError(r, err)
 				}
 				switch {
+				case errors.Is(err, ErrEndpointUnavailable): // a rule of WithCheck could not decide
+					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, errMissingToken):
 					refuse(w, http.StatusUnauthorized, s.realm, "", "")
 				case errors.Is(err, errMalformedRequest):
@@ -101,7 +108,7 @@ func RequireAccessToken(v *Verifier, opts ...MiddlewareOption) func(http.Handler
 }
 
 // verifyBearer finds and verifies the request's bearer token.
-func verifyBearer(r *http.Request, v *Verifier) (*AccessToken, error) {
+func verifyBearer(r *http.Request, v AccessTokenVerifier) (*AccessToken, error) {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 {
 		return nil, errMissingToken

@@ -1,7 +1,10 @@
 package cognito
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -23,6 +26,7 @@ type optionFunc func(*settings)
 func (f optionFunc) apply(s *settings) { f(s) }
 
 type settings struct {
+	api            apiSettings // the options of APIs and services, below
 	httpClient     *http.Client
 	now            func() time.Time
 	leeway         time.Duration
@@ -49,6 +53,7 @@ func newSettings(opts []Option) settings {
 		jwksRefresh:    DefaultJWKSRefreshInterval,
 		jwksMinRefetch: DefaultJWKSMinRefetchPeriod,
 		tokenCacheSize: DefaultTokenCacheSize,
+		api:            apiSettings{renewMargin: DefaultRenewMargin},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -130,6 +135,93 @@ func WithJWKSMinRefetchInterval(d time.Duration) Option {
 // turns the cache off. Default DefaultTokenCacheSize.
 func WithTokenCacheSize(n int) Option {
 	return optionFunc(func(s *settings) { s.tokenCacheSize = max(n, 0) })
+}
+
+// Defaults of the options of APIs and services.
+const (
+	// DefaultRenewMargin is how long before its expiry a TokenSource renews
+	// an M2M token: long enough for one slow token request and ordinary
+	// clock skew (x/oauth2 uses 10 s, which a slow request can overrun).
+	DefaultRenewMargin = time.Minute
+)
+
+// apiSettings are the settings of the options below, kept apart from the
+// older ones so that each family reads as a block.
+type apiSettings struct {
+	clientIDs   []string
+	jwks        []byte // WithJWKS: the only keys, never fetched
+	hasJWKS     bool
+	checks      []func(context.Context, VerifiedToken) error
+	logger      *slog.Logger
+	renewMargin time.Duration
+}
+
+// WithClientIDs makes a Verifier accept the tokens of any of these app
+// clients of the pool, besides Config.ClientID when it is set: an ID token's
+// aud (with the azp rule for several audiences), or an access token's
+// client_id, must be one of them. With it, Config.ClientID may be empty for
+// NewVerifier (Config.Validate alone still asks for it, and NewClient needs
+// it). The verified token names its client in IDToken.Audience or
+// AccessToken.ClientID. However many clients, the pool's keys are fetched
+// and cached once. An empty ID makes NewVerifier fail with ErrInvalidConfig.
+// Several WithClientIDs add up. NewClient ignores it.
+func WithClientIDs(ids ...string) Option {
+	ids = slices.Clone(ids)
+	return optionFunc(func(s *settings) { s.api.clientIDs = append(s.api.clientIDs, ids...) })
+}
+
+// WithJWKS gives a Verifier the pool's keys as a JWKS document (the body of
+// the pool's /.well-known/jwks.json), for services that must not reach
+// Cognito at run time (air-gapped hosts, pinned keys in tests). The Verifier
+// then never fetches: a token whose kid is not in jwks fails with
+// ErrUnknownKey, and Prefetch does nothing. A document without a usable RSA
+// signing key makes NewVerifier fail with ErrInvalidConfig. Keys rotate in
+// Cognito only when an administrator rotates them; a service pinned this way
+// must be redeployed with the new document then.
+func WithJWKS(jwks []byte) Option {
+	jwks = slices.Clone(jwks)
+	return optionFunc(func(s *settings) { s.api.jwks, s.api.hasJWKS = jwks, true })
+}
+
+// WithCheck adds a rule of the caller's to every verification by a Verifier:
+// after every built-in check has passed (on every call, cache hits included,
+// so a rule whose answer changes takes effect at once), fn gets the request's
+// context and the verified *IDToken or *AccessToken, and refuses the token by
+// returning an error. The verify then fails with an error that matches both
+// ErrCheckFailed and fn's error with errors.Is (return one wrapping
+// ErrEndpointUnavailable when the rule could not be decided, and
+// RequireAccessToken answers 503 instead of 401). fn must not keep or change
+// the token. Checks run in the order given; a nil fn is ignored.
+func WithCheck(fn func(ctx context.Context, t VerifiedToken) error) Option {
+	return optionFunc(func(s *settings) {
+		if fn != nil {
+			s.api.checks = append(s.api.checks, fn)
+		}
+	})
+}
+
+// WithLogger makes a Verifier and a Client report to l what an operator needs
+// to see: the JWKS fetched (Info), a JWKS fetch failed (Warn), the keys rotated
+// (Info), a quiet period entered after a failed or useless fetch (Warn), a
+// token request refused or failed (Warn), an M2M token renewal that failed
+// while the old token was still served (Warn). It logs no token, code, client
+// secret or claim. Without it, or with a nil l, the package logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(s *settings) { s.api.logger = l })
+}
+
+// WithRenewMargin sets how long before its expiry a Client's TokenSource
+// renews an M2M token: callers get the cached token until then, and one of
+// them renews it while the others keep getting the old one until it expires.
+// The margin is at most half the token's lifetime, so a short-lived token is
+// not renewed on every call. Default DefaultRenewMargin; values < 0 are
+// ignored.
+func WithRenewMargin(d time.Duration) Option {
+	return optionFunc(func(s *settings) {
+		if d >= 0 {
+			s.api.renewMargin = d
+		}
+	})
 }
 
 // WithRevocationList makes a Verifier refuse, with ErrTokenRevoked, every

@@ -104,25 +104,6 @@ func (s *testStore) commitCalls() []commitCall {
 	return append([]commitCall(nil), s.committed...)
 }
 
-// logBuffer collects a logger's output for the checks that nothing secret
-// is in it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // replica is one app process: its own Client, Verifier and Sessions, over a
 // store that may be shared with other replicas.
 type replica struct {
@@ -1340,4 +1321,25 @@ func TestSessionsStalledStoreIsAnswered(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, b.get(rep).StatusCode, "the stall ends at the store timeout")
 	hs.hang.Store(false)
 	assert.Equal(t, http.StatusOK, b.get(rep).StatusCode)
+}
+
+func TestSessionsOptions(t *testing.T) {
+	f := newSessionFixture(t)
+	app := f.replica(t, []cognito.SessionOption{
+		cognito.WithLoginOptions(cognito.WithIdentityProvider("Google")),
+		cognito.WithSessionCookieName("myapp-session"),
+	})
+	b := f.browser()
+	res := b.do(app.handler, http.MethodGet, "/login")
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	u, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, "Google", u.Query().Get("identity_provider"))
+	assert.NotEmpty(t, u.Query().Get("code_challenge"), "the flow's own parameters stay")
+
+	cb := b.callbackURL(t, app, "")
+	res = b.do(app.handler, http.MethodGet, cb)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.NotNil(t, findCookie(res, "myapp-session"))
+	assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -29,6 +30,8 @@ type Client struct {
 	http   *http.Client
 	now    func() time.Time
 	domain string
+	log    *slog.Logger // nil: silent
+	renew  time.Duration
 }
 
 // Tokens is what the token endpoint returns.
@@ -55,7 +58,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	s := newSettings(opts)
-	return &Client{cfg: cfg, http: s.httpClient, now: s.now, domain: cfg.domain()}, nil
+	return &Client{cfg: cfg, http: s.httpClient, now: s.now, domain: cfg.domain(), log: s.api.logger, renew: s.api.renewMargin}, nil
 }
 
 // ExchangeCode trades the authorization code from the hosted UI's redirect for
@@ -202,10 +205,12 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string) (*Tokens, error) {
 	res, err := c.post(ctx, "token", "/oauth2/token", form)
 	if err != nil {
+		c.logTokenFailure(form, err)
 		return nil, err
 	}
 	body, err := c.readOK("token", res, form)
 	if err != nil {
+		c.logTokenFailure(form, err)
 		return nil, err
 	}
 	return parseTokenResponse(body, slices.Contains(c.cfg.scopes(), "openid"), keepRefresh, c.now())
@@ -216,6 +221,12 @@ func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string)
 // keepRefresh is returned as RefreshToken when it carries none (a refresh
 // without rotation); now dates Expiry.
 func parseTokenResponse(body []byte, needID bool, keepRefresh string, now time.Time) (*Tokens, error) {
+	return parseTokens(body, needID, keepRefresh == "", keepRefresh, now)
+}
+
+// parseTokens is parseTokenResponse for any grant: needRefresh says whether
+// the answer must carry a refresh token (client_credentials answers never do).
+func parseTokens(body []byte, needID, needRefresh bool, keepRefresh string, now time.Time) (*Tokens, error) {
 	var wire struct {
 		IDToken      string `json:"id_token"`
 		AccessToken  string `json:"access_token"`
@@ -233,7 +244,7 @@ func parseTokenResponse(body []byte, needID bool, keepRefresh string, now time.T
 	if wire.IDToken == "" && needID {
 		missing = append(missing, "id_token")
 	}
-	if wire.RefreshToken == "" && keepRefresh == "" {
+	if wire.RefreshToken == "" && needRefresh {
 		missing = append(missing, "refresh_token")
 	}
 	if len(missing) > 0 {

@@ -50,14 +50,15 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 	}
 	page := func(desc string) (authRequest, *authError) { return req, &authError{page: true, desc: desc} }
 	fail := func(code, desc string) (authRequest, *authError) { return req, &authError{code: code, desc: desc} }
+	client := s.client(req.clientID)
 	switch {
 	case req.clientID == "":
 		return page("client_id is missing")
-	case req.clientID != s.clientID:
-		return page("client_id is not the app client's")
+	case client == nil:
+		return page("client_id is not an app client of the pool")
 	case req.redirectURI == "":
 		return page("redirect_uri is missing")
-	case !slices.Contains(s.redirectURIs, req.redirectURI):
+	case !slices.Contains(client.redirectURIs, req.redirectURI):
 		return page("redirect_mismatch: redirect_uri is not a callback URL of the app client")
 	}
 
@@ -71,11 +72,11 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 		return fail("unsupported_response_type", "response_type must be code")
 	}
 
-	req.scopes = slices.Clone(s.scopes) // Cognito grants every allowed scope when none is asked
+	req.scopes = slices.Clone(client.scopes) // Cognito grants every allowed scope when none is asked
 	if req.rawScope != "" {
 		req.scopes = nil
 		for sc := range strings.FieldsSeq(req.rawScope) {
-			if !slices.Contains(s.scopes, sc) {
+			if !slices.Contains(client.scopes, sc) {
 				return fail("invalid_scope", "scope "+sc+" is not allowed for the app client")
 			}
 			if !slices.Contains(req.scopes, sc) {
@@ -87,7 +88,7 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 	switch {
 	case req.challenge == "" && req.method != "":
 		return fail("invalid_request", "code_challenge_method without code_challenge")
-	case req.challenge == "" && s.pkceRequired():
+	case req.challenge == "" && client.pkceRequired():
 		return fail("invalid_request", "code_challenge is required")
 	case req.challenge == "":
 	case req.method != "S256":
@@ -96,13 +97,6 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 		return fail("invalid_request", "code_challenge is not a base64url SHA-256 hash")
 	}
 	return req, nil
-}
-
-func (s *Server) pkceRequired() bool {
-	if s.pkce != nil {
-		return *s.pkce
-	}
-	return s.clientSecret == ""
 }
 
 // serveAuthorize is GET /oauth2/authorize.
@@ -202,10 +196,11 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	v := r.URL.Query()
 	logoutURI := v.Get("logout_uri")
+	client := s.client(v.Get("client_id"))
 	switch {
-	case v.Get("client_id") != s.clientID:
-		writeErrorPage(w, http.StatusBadRequest, "client_id is missing or not the app client's")
-	case logoutURI != "" && slices.Contains(s.logoutURIs, logoutURI):
+	case client == nil:
+		writeErrorPage(w, http.StatusBadRequest, "client_id is missing or not an app client of the pool")
+	case logoutURI != "" && slices.Contains(client.logoutURIs, logoutURI):
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, logoutURI, http.StatusFound)
 	case logoutURI != "":

@@ -1,6 +1,7 @@
 // Package cognitotest runs a fake Amazon Cognito user pool for tests, in the
-// spirit of net/http/httptest: one app client, its hosted UI endpoints on
-// Cognito's paths, and tokens shaped and signed as Cognito's are.
+// spirit of net/http/httptest: an app client (and any more added with
+// AddClient), the hosted UI endpoints on Cognito's paths, and tokens shaped and
+// signed as Cognito's are.
 //
 //	pool := cognitotest.NewServer(t) // closed by t.Cleanup
 //	pool.AddUser(cognitotest.User{Username: "alice", Password: "pw", Email: "alice@example.com"})
@@ -31,6 +32,12 @@
 // types, any alg) with the key SigningKeyID names, RotateKeys and RetireKey
 // change the signing keys, FailNext makes an endpoint fail, hang, trickle or
 // answer garbage, and Requests counts what each endpoint was asked.
+//
+// A pool has as many app clients as a test adds with AddClient, each with its
+// own secret (or none), callback URLs and allowed scopes; ClientConfig wires a
+// cognito.Config to one. Scopes with a slash ("orders/read") are
+// resource-server scopes, which the client_credentials grant issues, and
+// MintClientCredentialsToken makes the token that grant gives a client.
 //
 // The fake keeps no browser session: every authorize request signs in anew.
 // It signs with test-only keys shipped in its source (testkeys.pem): never

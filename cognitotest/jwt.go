@@ -21,7 +21,7 @@ func (s *Server) idClaims(u User, sess *session, iat, exp time.Time, nonce strin
 		"iss":              s.Issuer(),
 		"cognito:username": u.Username,
 		"origin_jti":       sess.originJTI,
-		"aud":              s.clientID,
+		"aud":              sess.clientID,
 		"event_id":         sess.eventID,
 		"token_use":        "id",
 		"auth_time":        sess.authTime.Unix(),
@@ -56,7 +56,7 @@ func (s *Server) accessClaims(u User, sess *session, iat, exp time.Time) map[str
 		"sub":        u.Sub,
 		"iss":        s.Issuer(),
 		"version":    2,
-		"client_id":  s.clientID,
+		"client_id":  sess.clientID,
 		"origin_jti": sess.originJTI,
 		"event_id":   sess.eventID,
 		"token_use":  "access",
@@ -75,12 +75,12 @@ func (s *Server) accessClaims(u User, sess *session, iat, exp time.Time) map[str
 
 // clientClaims are the claims of a client_credentials access token: the
 // client is its own subject and there is no user.
-func (s *Server) clientClaims(scopes []string, iat, exp time.Time) map[string]any {
+func (s *Server) clientClaims(clientID string, scopes []string, iat, exp time.Time) map[string]any {
 	return map[string]any{
-		"sub":       s.clientID,
+		"sub":       clientID,
 		"iss":       s.Issuer(),
 		"version":   2,
-		"client_id": s.clientID,
+		"client_id": clientID,
 		"token_use": "access",
 		"scope":     strings.Join(scopes, " "),
 		"auth_time": iat.Unix(),

@@ -123,6 +123,18 @@ func WithSigningKey(key *rsa.PrivateKey) TokenOption {
 }
 
 func (s *Server) mint(use, username string, opts []TokenOption) string {
+	return s.mintWith(use, opts, func(iat, exp time.Time) map[string]any {
+		u := s.userOrStandIn(username)
+		sess := &session{originJTI: newUUID(), eventID: newUUID(), username: u.Username, clientID: s.clientID, scopes: s.scopes, authTime: iat}
+		if use == "id" {
+			return s.idClaims(u, sess, iat, exp, "")
+		}
+		return s.accessClaims(u, sess, iat, exp)
+	})
+}
+
+// mintWith signs the claims base makes for iat and exp, as opts change them.
+func (s *Server) mintWith(use string, opts []TokenOption, base func(iat, exp time.Time) map[string]any) string {
 	var m mintSpec
 	for _, o := range opts {
 		if o != nil {
@@ -145,14 +157,7 @@ func (s *Server) mint(use, username string, opts []TokenOption) string {
 		}
 	}
 
-	u := s.userOrStandIn(username)
-	sess := &session{originJTI: newUUID(), eventID: newUUID(), username: u.Username, scopes: s.scopes, authTime: iat}
-	var claims map[string]any
-	if use == "id" {
-		claims = s.idClaims(u, sess, iat, exp, "")
-	} else {
-		claims = s.accessClaims(u, sess, iat, exp)
-	}
+	claims := base(iat, exp)
 	for _, edit := range m.claims {
 		edit(use, claims)
 	}

@@ -34,7 +34,8 @@ type Server struct {
 	signInAs string
 	codes    map[string]*authCode
 	refresh  map[string]*refreshGrant
-	sessions map[string]*session // by origin_jti
+	sessions map[string]*session   // by origin_jti
+	clients  map[string]*appClient // AddClient's, by ID; the server's own is in settings
 }
 
 // NewServer starts a fake user pool on a free port of 127.0.0.1 and closes it
@@ -71,6 +72,7 @@ func Start(opts ...Option) (*Server, error) {
 		codes:    map[string]*authCode{},
 		refresh:  map[string]*refreshGrant{},
 		sessions: map[string]*session{},
+		clients:  map[string]*appClient{},
 	}
 	if err := s.keys.init(); err != nil {
 		ln.Close()

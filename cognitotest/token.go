@@ -17,6 +17,7 @@ import (
 type session struct {
 	originJTI, eventID string
 	username           string
+	clientID           string // the app client the sign-in was for
 	scopes             []string
 	authTime           time.Time
 	revoked            bool // guarded by Server.mu
@@ -50,7 +51,7 @@ func (e *tokenError) write(w http.ResponseWriter) {
 
 // serveToken is POST /oauth2/token.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	form, terr := s.clientRequest(w, r)
+	form, client, terr := s.clientRequest(w, r)
 	if terr != nil {
 		terr.write(w)
 		return
@@ -58,11 +59,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	var resp map[string]any
 	switch form.Get("grant_type") {
 	case "authorization_code":
-		resp, terr = s.exchangeCode(form)
+		resp, terr = s.exchangeCode(client, form)
 	case "refresh_token":
-		resp, terr = s.refreshTokens(form)
+		resp, terr = s.refreshTokens(client, form)
 	case "client_credentials":
-		resp, terr = s.clientCredentials(form)
+		resp, terr = s.clientCredentials(client, form)
 	case "":
 		terr = badRequest("invalid_request", "grant_type is missing")
 	default:
@@ -78,23 +79,23 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // clientRequest reads a form POST and authenticates the app client: by HTTP
 // Basic, whose user and password are form-encoded (RFC 6749 section 2.3.1),
 // or by client_id and client_secret in the body. A public client sends only
-// client_id.
-func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request) (url.Values, *tokenError) {
+// client_id. It returns the form and the client.
+func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request) (url.Values, *appClient, *tokenError) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, &tokenError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "only POST is allowed"}
+		return nil, nil, &tokenError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "only POST is allowed"}
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return nil, badRequest("invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return nil, nil, badRequest("invalid_request", "Content-Type must be application/x-www-form-urlencoded")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return nil, badRequest("invalid_request", "the body is not a readable form")
+		return nil, nil, badRequest("invalid_request", "the body is not a readable form")
 	}
 	form := r.PostForm
 
-	unauthorized := func(desc string, basic bool) (url.Values, *tokenError) {
-		return nil, &tokenError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc, basic: basic}
+	unauthorized := func(desc string, basic bool) (url.Values, *appClient, *tokenError) {
+		return nil, nil, &tokenError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc, basic: basic}
 	}
 	id, secret, basic := r.BasicAuth()
 	switch {
@@ -106,7 +107,7 @@ func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request) (url.Valu
 			return unauthorized("the Basic credentials are not form-encoded", true)
 		}
 		if form.Has("client_secret") {
-			return nil, badRequest("invalid_request", "the client authenticated both by Basic and client_secret")
+			return nil, nil, badRequest("invalid_request", "the client authenticated both by Basic and client_secret")
 		}
 		if b := form.Get("client_id"); b != "" && b != id {
 			return unauthorized("client_id in the body differs from the Basic user", true)
@@ -117,24 +118,25 @@ func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request) (url.Valu
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
 
+	client := s.client(id)
 	switch {
 	case id == "":
 		return unauthorized("client_id is missing", basic)
-	case id != s.clientID:
-		return unauthorized("client_id is not the app client's", basic)
-	case s.clientSecret == "" && secret != "":
+	case client == nil:
+		return unauthorized("client_id is not an app client of the pool", basic)
+	case client.secret == "" && secret != "":
 		return unauthorized("the app client is public and has no secret", basic)
-	case s.clientSecret != "" && secret == "":
+	case client.secret != "" && secret == "":
 		return unauthorized("the client secret is missing", basic)
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1:
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(client.secret)) != 1:
 		return unauthorized("the client secret is wrong", basic)
 	}
-	return form, nil
+	return form, client, nil
 }
 
 // exchangeCode is the authorization_code grant. A code is spent by any
 // attempt to exchange it, successful or not.
-func (s *Server) exchangeCode(form url.Values) (map[string]any, *tokenError) {
+func (s *Server) exchangeCode(client *appClient, form url.Values) (map[string]any, *tokenError) {
 	code, redirectURI, verifier := form.Get("code"), form.Get("redirect_uri"), form.Get("code_verifier")
 	if code == "" {
 		return nil, badRequest("invalid_request", "code is missing")
@@ -153,6 +155,8 @@ func (s *Server) exchangeCode(form url.Values) (map[string]any, *tokenError) {
 		return nil, badRequest("invalid_grant", "the code is invalid or was already used")
 	case !now.Before(c.expires):
 		return nil, badRequest("invalid_grant", "the code has expired")
+	case c.req.clientID != client.id:
+		return nil, badRequest("invalid_grant", "the code was issued to another app client")
 	case c.req.redirectURI != redirectURI:
 		return nil, badRequest("invalid_grant", "redirect_uri differs from the authorize request's")
 	case c.req.challenge == "" && verifier != "":
@@ -164,7 +168,7 @@ func (s *Server) exchangeCode(form url.Values) (map[string]any, *tokenError) {
 	}
 
 	sess := &session{
-		originJTI: newUUID(), eventID: newUUID(), username: c.username,
+		originJTI: newUUID(), eventID: newUUID(), username: c.username, clientID: client.id,
 		scopes: c.req.scopes, authTime: c.authTime,
 	}
 	resp, terr := s.tokensFor(sess, c.req.nonce)
@@ -182,7 +186,7 @@ func (s *Server) exchangeCode(form url.Values) (map[string]any, *tokenError) {
 
 // refreshTokens is the refresh_token grant: new ID and access tokens of the
 // same sign-in, and a new refresh token only when rotation is on.
-func (s *Server) refreshTokens(form url.Values) (map[string]any, *tokenError) {
+func (s *Server) refreshTokens(client *appClient, form url.Values) (map[string]any, *tokenError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, badRequest("invalid_request", "refresh_token is missing")
@@ -192,7 +196,7 @@ func (s *Server) refreshTokens(form url.Values) (map[string]any, *tokenError) {
 	g := s.refresh[rt]
 	var terr *tokenError
 	switch {
-	case g == nil:
+	case g == nil || g.sess.clientID != client.id:
 		terr = badRequest("invalid_grant", "Invalid Refresh Token")
 	case g.sess.revoked:
 		terr = badRequest("invalid_grant", "Refresh Token has been revoked")
@@ -231,11 +235,11 @@ func (s *Server) refreshTokens(form url.Values) (map[string]any, *tokenError) {
 
 // clientCredentials is the client_credentials grant: an access token for the
 // app client itself, with resource-server scopes only, as in Cognito.
-func (s *Server) clientCredentials(form url.Values) (map[string]any, *tokenError) {
-	if s.clientSecret == "" {
+func (s *Server) clientCredentials(client *appClient, form url.Values) (map[string]any, *tokenError) {
+	if client.secret == "" {
 		return nil, badRequest("unauthorized_client", "a public client cannot use client_credentials")
 	}
-	allowed := slices.DeleteFunc(slices.Clone(s.scopes), func(sc string) bool { return !strings.Contains(sc, "/") })
+	allowed := client.resourceScopes()
 	if len(allowed) == 0 {
 		return nil, badRequest("unauthorized_client", "the app client has no resource-server scope for client_credentials")
 	}
@@ -250,7 +254,7 @@ func (s *Server) clientCredentials(form url.Values) (map[string]any, *tokenError
 		}
 	}
 	now := s.now()
-	access, err := s.sign("access", s.clientClaims(scopes, now, now.Add(s.tokenLifetime)))
+	access, err := s.sign("access", s.clientClaims(client.id, scopes, now, now.Add(s.tokenLifetime)))
 	if err != nil {
 		return nil, &tokenError{status: http.StatusInternalServerError, code: "internal_error", desc: err.Error()}
 	}
@@ -290,7 +294,7 @@ func (s *Server) tokensFor(sess *session, nonce string) (map[string]any, *tokenE
 // refresh token and access token of its sign-in. Unknown tokens are
 // answered 200, as RFC 7009 section 2.2 asks.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	form, terr := s.clientRequest(w, r)
+	form, client, terr := s.clientRequest(w, r)
 	if terr != nil {
 		terr.write(w)
 		return
@@ -302,6 +306,9 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	g := s.refresh[tok]
+	if g != nil && g.sess.clientID != client.id {
+		g = nil // another client's token: Cognito leaves it alone
+	}
 	if g != nil {
 		g.sess.revoked = true
 	}
