@@ -128,7 +128,7 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
-	mux.HandleFunc("GET /login", a.sessions.Login)
+	mux.HandleFunc("GET /login", a.login)
 	mux.HandleFunc("GET "+callbackPath, a.sessions.Callback)
 	mux.Handle("GET /profile", a.sessions.Require(http.HandlerFunc(a.profile)))
 	mux.HandleFunc("POST /logout", a.sessions.Logout)
@@ -204,6 +204,18 @@ func (a *app) render(w http.ResponseWriter, status int, name string, p page) {
 // Sessions.Require guards.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	a.render(w, http.StatusOK, "home", page{Title: "Home"})
+}
+
+// login is Sessions.Login, which sends the user back to its return_to
+// path after sign-in; without one, that is the profile page.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	if !r.URL.Query().Has("return_to") {
+		q := r.URL.Query()
+		q.Set("return_to", "/profile")
+		r = r.Clone(r.Context())
+		r.URL.RawQuery = q.Encode()
+	}
+	a.sessions.Login(w, r)
 }
 
 // profile is behind Sessions.Require: the session is there, its tokens

@@ -214,9 +214,9 @@ func (a *testApp) signIn(t *testing.T) string {
 	t.Helper()
 	res, body := a.get(t, "/")
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.Contains(t, body, `<a href="/login?return_to=%2Fprofile" id="sign-in" class="button">Sign in</a>`)
+	require.Contains(t, body, `<a href="/login" id="sign-in" class="button">Sign in</a>`)
 
-	res, body = a.get(t, "/login?return_to=%2Fprofile")
+	res, body = a.get(t, "/login")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.True(t, strings.HasPrefix(res.Request.URL.String(), a.pool.URL()+"/oauth2/authorize?"), "on the hosted UI: %s", res.Request.URL)
 	form := url.Values{}
@@ -396,9 +396,9 @@ func TestWebAppEscapesClaims(t *testing.T) {
 	})
 	a.pool.SignInAs("mallory")
 
-	res, body := a.get(t, "/login?return_to=/profile")
+	res, body := a.get(t, "/login")
 
-	require.Equal(t, a.url+"/profile", res.Request.URL.String())
+	require.Equal(t, a.url+"/profile", res.Request.URL.String(), "without return_to, sign-in lands on the profile")
 	assert.NotContains(t, body, "<script>alert")
 	assert.NotContains(t, body, "<img")
 	assert.Contains(t, body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;@example.com")
@@ -582,4 +582,23 @@ func TestWebAppEmulatorSignsOutWithoutTheHostedUI(t *testing.T) {
 	assert.Zero(t, a.pool.Requests(cognitotest.EndpointLogout), "the emulator has no /logout")
 	res, _ = a.do(t, http.MethodGet, a.url+"/profile", nil, nil)
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the session is gone")
+}
+
+func TestWebAppLoginReturnTo(t *testing.T) {
+	for _, tt := range []struct{ query, want string }{
+		{"", "/profile"},
+		{"?return_to=%2F", "/"},
+		{"?return_to=%2Fprofile%3Fx%3D1", "/profile?x=1"},
+		{"?return_to=https%3A%2F%2Fevil.example%2F", "/"},
+		{"?return_to=%2F%2Fevil.example", "/"},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			a := startApp(t, false)
+			a.pool.SignInAs("demo")
+
+			res, _ := a.get(t, "/login"+tt.query)
+
+			assert.Equal(t, a.url+tt.want, res.Request.URL.String())
+		})
+	}
 }
