@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cognitokit/cognito"
@@ -24,41 +22,23 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// sessionLifetime bounds how long a session is kept: Cognito's default
-// refresh token lifetime. A session whose refresh token dies earlier ends
-// at its first failed refresh.
-const sessionLifetime = 30 * 24 * time.Hour
-
-// app is the web app: pages, the login flow, the API and the server-side
-// session store.
+// app is the web app: pages, cognito.Sessions for sign-in, sign-out and the
+// signed-in pages, and an API behind cognito.RequireAccessToken.
 type app struct {
-	cfg       cognito.Config
-	client    *cognito.Client
-	verifier  *cognito.Verifier
-	flow      *cognito.LoginFlow
-	now       func() time.Time
-	log       *slog.Logger
-	secure    bool // cookies get Secure: the app is served over https
-	cookie    string
-	pages     map[string]*template.Template
-	sessionMu sync.Mutex
-	sessions  map[string]*session // by the session cookie's value
-}
-
-// session is one signed-in browser. mu serialises refreshes, so that two
-// requests racing past an expiry do not both spend the refresh token.
-type session struct {
-	mu        sync.Mutex
-	tokens    *cognito.Tokens
-	refreshes int
-	created   time.Time
+	sessions *cognito.Sessions
+	now      func() time.Time
+	log      *slog.Logger
+	secure   bool // the app is served over https
+	pages    map[string]*template.Template
 }
 
 type appSettings struct {
-	now        func() time.Time
-	httpClient *http.Client
-	log        *slog.Logger
-	emulator   bool
+	now         func() time.Time
+	httpClient  *http.Client
+	log         *slog.Logger
+	emulator    bool
+	store       cognito.SessionStore
+	sessionOpts []cognito.SessionOption
 }
 
 // appOption configures newApp.
@@ -77,6 +57,17 @@ func withLogger(l *slog.Logger) appOption { return func(s *appSettings) { s.log 
 // revocation and the hosted UI's /logout (cognito.LoginFlow.InsecureEmulator).
 func withEmulator() appOption { return func(s *appSettings) { s.emulator = true } }
 
+// withStore keeps the sessions and the revocation list in store (Redis, to
+// share them with other replicas) instead of this process's memory.
+func withStore(store cognito.SessionStore) appOption {
+	return func(s *appSettings) { s.store = store }
+}
+
+// withSessionOptions passes opts to cognito.NewSessions.
+func withSessionOptions(opts ...cognito.SessionOption) appOption {
+	return func(s *appSettings) { s.sessionOpts = append(s.sessionOpts, opts...) }
+}
+
 // newApp returns the web app for cfg, which must name a user pool app client,
 // its hosted UI domain and a RedirectURI whose path the app serves as its
 // callback. Cookies are Secure when RedirectURI is https.
@@ -92,28 +83,31 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webapp: RedirectURI: %w", err)
 	}
+	store := s.store
+	if store == nil {
+		store = &cognito.MemoryStore{Now: s.now}
+	}
 	coreOpts := []cognito.Option{cognito.WithClock(s.now), cognito.WithHTTPClient(s.httpClient)}
 	client, err := cognito.NewClient(cfg, coreOpts...)
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := cognito.NewVerifier(cfg, coreOpts...)
+	// The revocation list shares the sessions' store: a sign-out on any
+	// replica lists the session's tokens there, and every replica's API
+	// refuses them from then on.
+	verifier, err := cognito.NewVerifier(cfg, append(coreOpts, cognito.WithRevocationList(store))...)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{
-		cfg:      cfg,
-		client:   client,
-		verifier: verifier,
-		now:      s.now,
-		log:      s.log,
-		secure:   callback.Scheme == "https",
-		sessions: map[string]*session{},
+	a := &app{now: s.now, log: s.log, secure: callback.Scheme == "https"}
+	flow := &cognito.LoginFlow{
+		Config: cfg, Client: client, Verifier: verifier,
+		InsecureCookie: !a.secure, InsecureEmulator: s.emulator,
 	}
-	a.flow = &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier, InsecureCookie: !a.secure, InsecureEmulator: s.emulator}
-	a.cookie = "session"
-	if a.secure {
-		a.cookie = "__Host-session"
+	a.sessions, err = cognito.NewSessions(flow, store,
+		append([]cognito.SessionOption{cognito.WithSessionLogger(s.log)}, s.sessionOpts...)...)
+	if err != nil {
+		return nil, err
 	}
 	if err := a.parseTemplates(); err != nil {
 		return nil, err
@@ -135,24 +129,22 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /login", a.login)
-	mux.HandleFunc("GET "+callbackPath, a.callback)
-	mux.HandleFunc("GET /profile", a.profile)
-	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("GET "+callbackPath, a.sessions.Callback)
+	mux.Handle("GET /profile", a.sessions.Require(http.HandlerFunc(a.profile)))
+	mux.HandleFunc("POST /logout", a.sessions.Logout)
 	mux.Handle("GET /api/me", api(http.HandlerFunc(a.apiMe)))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 
-	// POST /logout changes state: refuse it from other sites. The session
-	// cookie's SameSite=Lax already keeps it out of cross-site POSTs; this
-	// covers same-site, cross-origin ones.
 	// Form submissions may lead only here and, through the sign-out
-	// redirect, to the hosted UI.
+	// redirect, to the hosted UI. Sessions.Logout refuses cross-origin
+	// POSTs itself.
 	csp := "default-src 'self'; frame-ancestors 'none'; form-action 'self' " + origin(cfg.Domain)
-	return securityHeaders(csp, http.NewCrossOriginProtection().Handler(mux)), nil
+	return securityHeaders(csp, mux), nil
 }
 
 func (a *app) parseTemplates() error {
 	a.pages = map[string]*template.Template{}
-	for _, name := range []string{"home", "profile", "error"} {
+	for _, name := range []string{"home", "profile"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return err
@@ -193,13 +185,11 @@ func securityHeaders(csp string, next http.Handler) http.Handler {
 type page struct {
 	Title       string
 	SignedIn    bool
-	Email       string
-	Message     string
 	ID          *cognito.IDToken
 	AccessToken string
 	APIURL      string
+	Expiry      time.Time
 	ExpiresIn   time.Duration
-	Refreshes   int
 }
 
 func (a *app) render(w http.ResponseWriter, status int, name string, p page) {
@@ -210,175 +200,41 @@ func (a *app) render(w http.ResponseWriter, status int, name string, p page) {
 	}
 }
 
+// home is public: it links to sign-in and to the profile, which
+// Sessions.Require guards.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	p := page{Title: "Home"}
-	if _, sess := a.session(r); sess != nil {
-		if id, _, err := a.current(r, sess); err == nil {
-			p.SignedIn, p.Email = true, id.Email
-		}
-	}
-	a.render(w, http.StatusOK, "home", p)
+	a.render(w, http.StatusOK, "home", page{Title: "Home"})
 }
 
+// login is Sessions.Login, which sends the user back to its return_to
+// path after sign-in; without one, that is the profile page.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
-	if err := a.flow.Start(w, r); err != nil {
-		a.log.Error("starting a login", "err", err)
-		a.render(w, http.StatusInternalServerError, "error", page{Title: "Sign-in is not set up", Message: "The app's user pool configuration is incomplete; see the server's log."})
+	if !r.URL.Query().Has("return_to") {
+		q := r.URL.Query()
+		q.Set("return_to", "/profile")
+		r = r.Clone(r.Context())
+		r.URL.RawQuery = q.Encode()
 	}
+	a.sessions.Login(w, r)
 }
 
-func (a *app) callback(w http.ResponseWriter, r *http.Request) {
-	tokens, _, err := a.flow.Finish(w, r)
-	if err != nil {
-		a.log.Warn("sign-in failed", "err", err)
-		status, msg := http.StatusBadRequest, "Sign-in failed."
-		var ae *cognito.AuthorizeError
-		switch {
-		case errors.Is(err, cognito.ErrAccessDenied):
-			msg = "Sign-in was cancelled or refused."
-		case errors.Is(err, cognito.ErrInvalidState):
-			msg = "This sign-in has expired or was already completed. Please sign in again."
-		case errors.Is(err, cognito.ErrEndpointUnavailable), errors.Is(err, cognito.ErrJWKSUnavailable):
-			status, msg = http.StatusServiceUnavailable, "The user pool cannot be reached right now. Please try again shortly."
-		case errors.As(err, &ae):
-			msg = "The sign-in page reported an error: " + ae.Code + "."
-		}
-		a.render(w, status, "error", page{Title: "Sign-in failed", Message: msg})
-		return
-	}
-	// A fresh session ID at every sign-in, so that a session ID planted
-	// before it (session fixation) is worth nothing.
-	if old, _ := a.session(r); old != "" {
-		a.dropSession(old)
-	}
-	id := cognito.GenerateVerifier() // 32 random bytes, base64url
-	now := a.now()
-	a.sessionMu.Lock()
-	for k, s := range a.sessions {
-		if now.Sub(s.created) > sessionLifetime {
-			delete(a.sessions, k)
-		}
-	}
-	a.sessions[id] = &session{tokens: tokens, created: now}
-	a.sessionMu.Unlock()
-	http.SetCookie(w, a.sessionCookie(id, 0))
-	http.Redirect(w, r, "/profile", http.StatusSeeOther)
-}
-
-func (a *app) scheme() string {
-	if a.secure {
-		return "https"
-	}
-	return "http"
-}
-
-func (a *app) sessionCookie(value string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name: a.cookie, Value: value, Path: "/", MaxAge: maxAge,
-		Secure: a.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	}
-}
-
-// session returns the request's session ID and session, if it has one.
-func (a *app) session(r *http.Request) (string, *session) {
-	c, err := r.Cookie(a.cookie)
-	if err != nil {
-		return "", nil
-	}
-	a.sessionMu.Lock()
-	defer a.sessionMu.Unlock()
-	s := a.sessions[c.Value]
-	if s == nil {
-		return "", nil
-	}
-	return c.Value, s
-}
-
-func (a *app) dropSession(id string) *session {
-	a.sessionMu.Lock()
-	defer a.sessionMu.Unlock()
-	s := a.sessions[id]
-	delete(a.sessions, id)
-	return s
-}
-
-// current returns the session's verified ID token and its tokens, refreshing
-// them first when the ID token has expired.
-func (a *app) current(r *http.Request, s *session) (*cognito.IDToken, *cognito.Tokens, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, err := a.verifier.VerifyIDToken(r.Context(), s.tokens.IDToken)
-	if !errors.Is(err, cognito.ErrTokenExpired) {
-		return id, s.tokens, err
-	}
-	fresh, err := a.client.Refresh(r.Context(), s.tokens.RefreshToken)
-	if err != nil {
-		return nil, nil, err
-	}
-	if id, err = a.verifier.VerifyIDToken(r.Context(), fresh.IDToken); err != nil {
-		return nil, nil, err
-	}
-	s.tokens = fresh
-	s.refreshes++
-	a.log.Info("tokens refreshed", "user", id.Username)
-	return id, fresh, nil
-}
-
+// profile is behind Sessions.Require: the session is there, its tokens
+// refreshed if they were about to expire.
 func (a *app) profile(w http.ResponseWriter, r *http.Request) {
-	sid, sess := a.session(r)
-	if sess == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
+	sess, _ := cognito.SessionFromContext(r.Context())
+	scheme := "http"
+	if a.secure {
+		scheme = "https"
 	}
-	id, tokens, err := a.current(r, sess)
-	switch {
-	case errors.Is(err, cognito.ErrEndpointUnavailable), errors.Is(err, cognito.ErrJWKSUnavailable):
-		a.log.Warn("user pool unavailable", "err", err)
-		a.render(w, http.StatusServiceUnavailable, "error", page{Title: "Try again shortly", Message: "The user pool cannot be reached right now.", SignedIn: true})
-		return
-	case err != nil:
-		// The refresh token expired or was revoked (ErrInvalidGrant), or the
-		// tokens no longer verify: the user signs in again.
-		a.log.Info("session ended", "err", err)
-		a.dropSession(sid)
-		http.SetCookie(w, a.sessionCookie("", -1))
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	sess.mu.Lock()
-	refreshes := sess.refreshes
-	sess.mu.Unlock()
 	a.render(w, http.StatusOK, "profile", page{
 		Title:       "Profile",
 		SignedIn:    true,
-		ID:          id,
-		AccessToken: tokens.AccessToken,
-		APIURL:      a.scheme() + "://" + r.Host + "/api/me",
-		ExpiresIn:   id.Expiry.Sub(a.now()).Round(time.Second),
-		Refreshes:   refreshes,
+		ID:          sess.IDToken,
+		AccessToken: sess.AccessToken,
+		APIURL:      scheme + "://" + r.Host + "/api/me",
+		Expiry:      sess.Expiry,
+		ExpiresIn:   sess.Expiry.Sub(a.now()).Round(time.Second),
 	})
-}
-
-func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	sid, _ := a.session(r)
-	if sess := a.dropSession(sid); sess != nil {
-		sess.mu.Lock()
-		refresh := sess.tokens.RefreshToken
-		sess.mu.Unlock()
-		// Revoking ends the refresh token and the access tokens issued with it,
-		// wherever they were copied to.
-		if err := a.client.Revoke(r.Context(), refresh); err != nil {
-			a.log.Warn("revoking the refresh token", "err", err)
-		}
-	}
-	http.SetCookie(w, a.sessionCookie("", -1))
-	// The hosted UI's own session ends at its /logout, which sends the browser
-	// back to LogoutURI. An emulator has no /logout: go there directly.
-	if a.flow.InsecureEmulator {
-		http.Redirect(w, r, cmp.Or(a.cfg.LogoutURI, "/"), http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, a.cfg.LogoutURL(), http.StatusSeeOther)
 }
 
 // apiMe answers who the bearer of the access token is.

@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,11 +70,11 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 	}
 	clk := &clock{t: time.Now()}
 	grants := &grantLog{}
-	var out bytes.Buffer
+	var out syncBuffer // serve writes its "listening on" line while the test reads
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, ln, ln.Addr().String(), func(k string) string { return env[k] }, &out,
+		done <- serve(ctx, ln, ln.Addr().String(), "", func(k string) string { return env[k] }, &out,
 			withClock(clk.Now),
 			withHTTPClient(&http.Client{Transport: grants, Timeout: 10 * time.Second}),
 			withLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -103,7 +104,7 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 	assert.Contains(t, out.String(), "COGNITO_EMULATOR=1", "the app says once what it skips")
 
 	// Sign in through cognito-local's own form.
-	res, body = get(appURL + "/login")
+	res, body = get(appURL + "/login?return_to=%2Fprofile")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.True(t, strings.HasPrefix(res.Request.URL.String(), emu+"/oauth2/authorize"), "on the emulator's form: %s", res.Request.URL)
 	form := url.Values{}
@@ -145,9 +146,26 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, appURL+"/", res.Request.URL.String())
 	assert.Contains(t, string(body2), `id="sign-in"`)
-	res, body = get(appURL + "/profile")
-	assert.Equal(t, appURL+"/", res.Request.URL.String(), "signed out")
-	assert.Contains(t, body, `id="sign-in"`)
+	res, _ = get(appURL + "/profile")
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "signed out")
+}
+
+// syncBuffer is a bytes.Buffer that serve may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // emulatorHidden matches the hidden inputs of cognito-local's sign-in form.

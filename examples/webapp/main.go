@@ -1,18 +1,20 @@
 // Command webapp is a small server-rendered web app that signs users in
-// through a Cognito user pool's hosted UI with cognitokit: a home page, sign-in,
-// the callback, a page of the ID token's claims, transparent refresh, an API
-// route behind cognito.RequireAccessToken, and sign-out. The refresh and ID
-// tokens stay on the server, in a map keyed by an opaque session cookie; the
-// profile page hands the access token to its script, to show a call to the
-// API with it.
+// through a Cognito user pool's hosted UI with cognitokit's Sessions: a home
+// page, sign-in, the callback, a page of the ID token's claims (tokens
+// refreshed shortly before they expire), an API route behind
+// cognito.RequireAccessToken, and sign-out. The tokens stay on the server,
+// under an opaque session cookie; the profile page hands the access token to
+// its script, to show a call to the API with it.
 //
 // With no configuration it starts a fake user pool (cognitotest) on loopback
 // with a demo user, whose name and password it prints:
 //
 //	go run ./examples/webapp
 //
-// With COGNITO_* environment variables it runs against a real user pool; see
-// README.md beside this file.
+// With COGNITO_* environment variables it runs against a real user pool, and
+// with -redis URL (or COGNITO_REDIS_URL) it keeps its sessions and the
+// revocation list in Redis, shared with other replicas; see README.md beside
+// this file.
 package main
 
 import (
@@ -27,11 +29,14 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
+	"github.com/cognitokit/cognito/redisstore"
 )
 
 // The demo user of the embedded fake pool.
@@ -47,31 +52,44 @@ const demoTokenLifetime = 5 * time.Minute
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisURL := flag.String("redis", os.Getenv("COGNITO_REDIS_URL"),
+		"Redis URL (redis://host:port/db) for sessions and the revocation list, shared with other replicas; default $COGNITO_REDIS_URL, else in memory")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, *addr, *redisURL, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "webapp:", err)
 		os.Exit(1)
 	}
 }
 
-// run serves the app on addr until ctx ends. It prints the URL it listens on
-// as the last line of its start-up output: "webapp: listening on <URL>".
-func run(ctx context.Context, addr string, getenv func(string) string, out io.Writer) error {
+// run serves the app on addr until ctx ends, with its sessions in Redis at
+// redisURL, or in memory when it is "". It prints the URL it listens on as
+// the last line of its start-up output: "webapp: listening on <URL>".
+func run(ctx context.Context, addr, redisURL string, getenv func(string) string, out io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, displayAddr(addr, ln.Addr()), getenv, out)
+	return serve(ctx, ln, displayAddr(addr, ln.Addr()), redisURL, getenv, out)
 }
 
 // serve is run on a listener of the caller's: the app's URL is
 // http://<host>, where host is the listener's address as a browser reaches it.
 // extra options go to newApp after the ones serve sets.
-func serve(ctx context.Context, ln net.Listener, host string, getenv func(string) string, out io.Writer, extra ...appOption) error {
+func serve(ctx context.Context, ln net.Listener, host, redisURL string, getenv func(string) string, out io.Writer, extra ...appOption) error {
 	defer ln.Close()
 	appURL := "http://" + host
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	opts := []appOption{withLogger(logger)}
+	if redisURL != "" {
+		store, err := openRedis(ctx, redisURL, out)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		opts = append(opts, withStore(store))
+	}
 
 	cfg, fromEnv := configFromEnv(getenv)
 	emulator, err := emulatorFromEnv(getenv, cfg, fromEnv)
@@ -86,8 +104,9 @@ func serve(ctx context.Context, ln net.Listener, host string, getenv func(string
 			cfg.LogoutURI = appURL + "/"
 		}
 		fmt.Fprintf(out, "webapp: user pool %s, app client %s\n", cfg.UserPoolID, cfg.ClientID)
-		if o := origin(cfg.RedirectURI); o != appURL {
-			fmt.Fprintf(out, "webapp: open %s/ (the origin of COGNITO_REDIRECT_URI), so that the login cookie comes back with the callback\n", o)
+		// Cookies are shared by every port of a host, so only the host matters.
+		if cb, err := url.Parse(cfg.RedirectURI); err == nil && cb.Hostname() != hostname(host) {
+			fmt.Fprintf(out, "webapp: open %s/ (the origin of COGNITO_REDIRECT_URI), so that the login cookie comes back with the callback\n", origin(cfg.RedirectURI))
 		}
 	} else {
 		pool, err := cognitotest.Start(
@@ -107,9 +126,11 @@ func serve(ctx context.Context, ln net.Listener, host string, getenv func(string
 		fmt.Fprintf(out, "webapp: no COGNITO_* variables set: using a fake user pool (cognitotest) at %s\n", pool.URL())
 		fmt.Fprintf(out, "webapp: sign in as %q with password %q (email %s); tokens expire after %s\n",
 			demoUsername, demoPassword, demoEmail, demoTokenLifetime)
+		if redisURL != "" {
+			fmt.Fprintf(out, "webapp: another replica on this pool and Redis: %s\n", replicaCommand(cfg, redisURL, host))
+		}
 	}
 
-	opts := []appOption{withLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))}
 	if emulator {
 		fmt.Fprintln(out, "webapp: COGNITO_EMULATOR=1: ID tokens without a nonce are accepted, and sign-out skips the hosted UI's /logout (a failed revocation is only logged); never set it for a real user pool")
 		opts = append(opts, withEmulator())
@@ -134,6 +155,67 @@ func serve(ctx context.Context, ln net.Listener, host string, getenv func(string
 		return err
 	}
 	return nil
+}
+
+// openRedis opens the Redis store at redisURL and says where it is. A Redis
+// that does not answer yet is no reason not to start: requests that need it
+// answer 503 until it does.
+func openRedis(ctx context.Context, redisURL string, out io.Writer) (*redisstore.Store, error) {
+	store, err := redisstore.Open(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "webapp: sessions and the revocation list in Redis at %s\n", redacted(redisURL))
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := store.Client().Ping(pingCtx).Err(); err != nil {
+		fmt.Fprintf(out, "webapp: Redis does not answer yet (%v); pages and the API answer 503 until it does\n", err)
+	}
+	return store, nil
+}
+
+// replicaCommand is the shell command that starts another replica of this
+// app, which listens on host, on the embedded fake pool cfg and the same
+// Redis, on the next port of the same host. Its callback and sign-out URLs
+// are this replica's, the only ones the fake pool allows; a browser shares
+// cookies across the ports of a host, so a sign-in started on either replica
+// finishes on this one and is seen by both.
+func replicaCommand(cfg cognito.Config, redisURL, host string) string {
+	addr := "127.0.0.1:0"
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		if n, err := strconv.Atoi(p); err == nil && n > 0 && n < 65535 {
+			addr = net.JoinHostPort(h, strconv.Itoa(n+1))
+		}
+	}
+	vars := []string{
+		"COGNITO_USER_POOL_ID=" + cfg.UserPoolID,
+		"COGNITO_CLIENT_ID=" + cfg.ClientID,
+		"COGNITO_CLIENT_SECRET=" + cfg.ClientSecret,
+		"COGNITO_DOMAIN=" + cfg.Domain,
+		"COGNITO_ISSUER=" + cfg.Issuer,
+		"COGNITO_REDIRECT_URI=" + cfg.RedirectURI,
+		"COGNITO_LOGOUT_URI=" + cfg.LogoutURI,
+		"COGNITO_REDIS_URL=" + redacted(redisURL),
+	}
+	return strings.Join(vars, " ") + " go run ./examples/webapp -addr " + addr
+}
+
+// redacted is a Redis URL with its password, if any, replaced by "xxxxx".
+// Open has checked that it parses.
+func redacted(redisURL string) string {
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		return "(malformed)"
+	}
+	return u.Redacted()
+}
+
+// hostname is the host of a host:port.
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 // displayAddr is the listener's address as a browser can reach it: a host

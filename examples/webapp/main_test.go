@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
@@ -114,6 +115,12 @@ const tokenLifetime = time.Hour
 
 func startApp(t *testing.T, tls bool, opts ...appOption) *testApp {
 	t.Helper()
+	return startAppOnPool(t, tls, nil, opts...)
+}
+
+// startAppOnPool is startApp with more options for the fake pool.
+func startAppOnPool(t *testing.T, tls bool, poolOpts []cognitotest.Option, opts ...appOption) *testApp {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	scheme := "http"
 	if tls {
@@ -124,12 +131,12 @@ func startApp(t *testing.T, tls bool, opts ...appOption) *testApp {
 		clock:  &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)},
 		grants: &grantLog{},
 	}
-	a.pool = cognitotest.NewServer(t,
+	a.pool = cognitotest.NewServer(t, append([]cognitotest.Option{
 		cognitotest.WithClock(a.clock.Now),
-		cognitotest.WithRedirectURI(a.url+"/callback"),
-		cognitotest.WithLogoutURI(a.url+"/"),
+		cognitotest.WithRedirectURI(a.url + "/callback"),
+		cognitotest.WithLogoutURI(a.url + "/"),
 		cognitotest.WithTokenLifetimes(tokenLifetime, 0),
-	)
+	}, poolOpts...)...)
 	a.pool.AddUser(cognitotest.User{
 		Username: "demo", Password: "demo-password", Email: "demo@example.com", EmailVerified: true,
 		Groups: []string{"demo-users"},
@@ -179,9 +186,11 @@ func (a *testApp) do(t *testing.T, method, u string, form url.Values, header htt
 	return res, string(b)
 }
 
+// get loads a page as a browser navigation does, so that a signed-out user
+// is sent to sign in rather than answered 401.
 func (a *testApp) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	return a.do(t, http.MethodGet, a.url+path, nil, nil)
+	return a.do(t, http.MethodGet, a.url+path, nil, http.Header{"Accept": {"text/html"}})
 }
 
 var (
@@ -189,7 +198,6 @@ var (
 	formAction  = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
 	accessToken = regexp.MustCompile(`data-access-token="([^"]+)"`)
 	emailCell   = regexp.MustCompile(`<td id="email">([^<]*)</td>`)
-	refreshes   = regexp.MustCompile(`<td id="refreshes">(\d+)</td>`)
 	expiryCell  = regexp.MustCompile(`<td id="expiry">([^<]*)</td>`)
 )
 
@@ -244,8 +252,8 @@ func TestWebAppEndToEnd(t *testing.T) {
 		tls           bool
 		sessionCookie string
 	}{
-		{"http", false, "session"},
-		{"https", true, "__Host-session"},
+		{"http", false, "cognito-session"},
+		{"https", true, "__Host-cognito-session"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := startApp(t, tt.tls)
@@ -254,9 +262,8 @@ func TestWebAppEndToEnd(t *testing.T) {
 			page := a.signIn(t)
 			assert.Equal(t, "demo@example.com", match(t, emailCell, page))
 			assert.Contains(t, page, `<td id="groups">demo-users</td>`)
-			assert.Equal(t, "0", match(t, refreshes, page))
-			firstExpiry := match(t, expiryCell, page)
-			assert.Contains(t, firstExpiry, "2030-01-02 04:04:05 UTC")
+			assert.Contains(t, match(t, expiryCell, page), "2030-01-02 04:04:05 UTC")
+			assert.Contains(t, page, `id="sign-out"`)
 			assert.Equal(t, []string{"authorization_code"}, a.grants.list())
 
 			set := a.cookies.named(tt.sessionCookie)
@@ -281,14 +288,13 @@ func TestWebAppEndToEnd(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, status)
 			assert.Equal(t, `Bearer realm="webapp"`, h.Get("WWW-Authenticate"))
 
-			// The ID token expires; the page is still served, after a refresh.
+			// The tokens expire; the page is still served, after a refresh.
 			signIns := a.pool.Requests(cognitotest.EndpointAuthorize) + a.pool.Requests(cognitotest.EndpointLogin)
 			a.clock.Advance(tokenLifetime + time.Minute)
 			res, page := a.get(t, "/profile")
 			require.Equal(t, http.StatusOK, res.StatusCode)
 			assert.Equal(t, a.url+"/profile", res.Request.URL.String(), "no detour through the hosted UI")
 			assert.Equal(t, "demo@example.com", match(t, emailCell, page))
-			assert.Equal(t, "1", match(t, refreshes, page))
 			assert.Contains(t, match(t, expiryCell, page), "2030-01-02 05:05:05 UTC")
 			assert.Equal(t, []string{"authorization_code", "refresh_token"}, a.grants.list())
 			assert.Equal(t, signIns, a.pool.Requests(cognitotest.EndpointAuthorize)+a.pool.Requests(cognitotest.EndpointLogin))
@@ -296,37 +302,79 @@ func TestWebAppEndToEnd(t *testing.T) {
 			status, _, h = a.callAPI(t, token)
 			assert.Equal(t, http.StatusUnauthorized, status, "the first access token has expired")
 			assert.Equal(t, `Bearer realm="webapp", error="invalid_token"`, h.Get("WWW-Authenticate"))
-			status, body, _ = a.callAPI(t, match(t, accessToken, page))
+			fresh := match(t, accessToken, page)
+			status, body, _ = a.callAPI(t, fresh)
 			assert.Equal(t, http.StatusOK, status, body)
 
-			// Sign out: the refresh token is revoked, the hosted UI's session
-			// ended, and the browser is back home, signed out.
+			// Sign out: the refresh token is revoked, the access token listed
+			// as revoked, the hosted UI's session ended, and the browser is
+			// back home.
 			res, body = a.do(t, http.MethodPost, a.url+"/logout", url.Values{}, nil)
 			require.Equal(t, http.StatusOK, res.StatusCode)
 			assert.Equal(t, a.url+"/", res.Request.URL.String())
 			assert.Contains(t, body, `id="sign-in"`)
 			assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointRevoke))
 			assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointLogout))
-			res, body = a.get(t, "/profile")
-			assert.Equal(t, a.url+"/", res.Request.URL.String(), "the profile is gone with the session")
-			assert.Contains(t, body, `id="sign-in"`)
+			status, _, h = a.callAPI(t, fresh)
+			assert.Equal(t, http.StatusUnauthorized, status, "the API refuses the signed-out access token before it expires")
+			assert.Equal(t, `Bearer realm="webapp", error="invalid_token"`, h.Get("WWW-Authenticate"))
+
+			// The profile is gone with the session: the browser is sent to sign in.
+			res, _ = a.get(t, "/profile")
+			assert.True(t, strings.HasPrefix(res.Request.URL.String(), a.pool.URL()+"/oauth2/authorize?"),
+				"to the hosted UI: %s", res.Request.URL)
 		})
 	}
 }
 
-func TestWebAppSessionEndsWhenRefreshTokenExpires(t *testing.T) {
+func TestWebAppSignedOutRequests(t *testing.T) {
 	a := startApp(t, false)
+	noFollow := &http.Client{
+		Transport:     a.browser.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       10 * time.Second,
+	}
+	get := func(path string, header http.Header) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, a.url+path, nil)
+		require.NoError(t, err)
+		req.Header = header
+		res, err := noFollow.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+
+	res := get("/profile", http.Header{"Sec-Fetch-Mode": {"navigate"}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "a page navigation goes to sign in")
+	assert.Equal(t, "/login?return_to=%2Fprofile", res.Header.Get("Location"))
+
+	res = get("/profile", http.Header{"Sec-Fetch-Mode": {"cors"}})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "a script gets 401")
+
+	res = get("/profile", http.Header{"Cookie": {"cognito-session=" + strings.Repeat("A", 43)}, "Accept": {"text/html"}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "an unknown session ID is a signed-out user, not an error")
+
+	res = get("/api/me", http.Header{"Authorization": {"Bearer not-a-token"}})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken))
+}
+
+func TestWebAppSessionEndsWhenRefreshTokenExpires(t *testing.T) {
+	const refreshLifetime = 3 * time.Hour
+	a := startAppOnPool(t, false,
+		[]cognitotest.Option{cognitotest.WithTokenLifetimes(tokenLifetime, refreshLifetime)},
+		withSessionOptions(cognito.WithRefreshRaceWait(0)))
 	a.signIn(t)
 
-	a.clock.Advance(cognitotest.DefaultRefreshLifetime + time.Hour)
+	a.clock.Advance(refreshLifetime + time.Hour)
 	res, _ := a.get(t, "/profile")
 
 	assert.True(t, strings.HasPrefix(res.Request.URL.String(), a.pool.URL()+"/oauth2/authorize?"),
 		"back to the hosted UI to sign in again, not an error: %s", res.Request.URL)
 	assert.Equal(t, []string{"authorization_code", "refresh_token"}, a.grants.list())
-	res, body := a.get(t, "/")
-	assert.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Contains(t, body, `id="sign-in"`, "the session was dropped")
+	res, _ = a.do(t, http.MethodGet, a.url+"/profile", nil, nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the session was dropped")
 }
 
 func TestWebAppCallbackErrors(t *testing.T) {
@@ -335,7 +383,7 @@ func TestWebAppCallbackErrors(t *testing.T) {
 	res, body := a.get(t, "/callback?code=abc&state="+strings.Repeat("A", 43))
 
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-	assert.Contains(t, body, "This sign-in has expired or was already completed.")
+	assert.Contains(t, body, "Sign in again")
 	assert.NotContains(t, body, "abc")
 	assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken))
 }
@@ -350,7 +398,7 @@ func TestWebAppEscapesClaims(t *testing.T) {
 
 	res, body := a.get(t, "/login")
 
-	require.Equal(t, a.url+"/profile", res.Request.URL.String())
+	require.Equal(t, a.url+"/profile", res.Request.URL.String(), "without return_to, sign-in lands on the profile")
 	assert.NotContains(t, body, "<script>alert")
 	assert.NotContains(t, body, "<img")
 	assert.Contains(t, body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;@example.com")
@@ -399,7 +447,7 @@ func TestRunPrintsItsURL(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWriter{lines: make(chan string, 10)}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", func(string) string { return "" }, out) }()
+	go func() { done <- run(ctx, "127.0.0.1:0", "", func(string) string { return "" }, out) }()
 
 	var appURL string
 	for appURL == "" {
@@ -514,7 +562,7 @@ func TestRunRefusesTheEmulatorModeForARealPool(t *testing.T) {
 	}
 	var out bytes.Buffer
 
-	err := run(context.Background(), "127.0.0.1:0", func(k string) string { return env[k] }, &out)
+	err := run(context.Background(), "127.0.0.1:0", "", func(k string) string { return env[k] }, &out)
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "COGNITO_EMULATOR=1 is refused")
@@ -532,6 +580,25 @@ func TestWebAppEmulatorSignsOutWithoutTheHostedUI(t *testing.T) {
 	assert.Contains(t, body, `id="sign-in"`)
 	assert.Equal(t, 1, a.pool.Requests(cognitotest.EndpointRevoke), "revocation is still tried")
 	assert.Zero(t, a.pool.Requests(cognitotest.EndpointLogout), "the emulator has no /logout")
-	res, _ = a.get(t, "/profile")
-	assert.Equal(t, a.url+"/", res.Request.URL.String(), "the session is gone")
+	res, _ = a.do(t, http.MethodGet, a.url+"/profile", nil, nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the session is gone")
+}
+
+func TestWebAppLoginReturnTo(t *testing.T) {
+	for _, tt := range []struct{ query, want string }{
+		{"", "/profile"},
+		{"?return_to=%2F", "/"},
+		{"?return_to=%2Fprofile%3Fx%3D1", "/profile?x=1"},
+		{"?return_to=https%3A%2F%2Fevil.example%2F", "/"},
+		{"?return_to=%2F%2Fevil.example", "/"},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			a := startApp(t, false)
+			a.pool.SignInAs("demo")
+
+			res, _ := a.get(t, "/login"+tt.query)
+
+			assert.Equal(t, a.url+tt.want, res.Request.URL.String())
+		})
+	}
 }

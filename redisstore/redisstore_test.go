@@ -1,0 +1,365 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito/redisstore"
+)
+
+// scsStore is scs's Store and CtxStore method sets, which cognito.Sessions
+// looks for.
+type scsStore interface {
+	Find(token string) ([]byte, bool, error)
+	Commit(token string, b []byte, expiry time.Time) error
+	Delete(token string) error
+	FindCtx(ctx context.Context, token string) ([]byte, bool, error)
+	CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error
+	DeleteCtx(ctx context.Context, token string) error
+}
+
+var _ scsStore = (*redisstore.Store)(nil)
+
+// randomID is a fresh 32-hex-digit ID, for prefixes and session IDs.
+func randomID(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 16)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+// testStore returns a Store on the test Redis with a prefix of the test's
+// own, and a raw client on the same Redis to look behind it.
+func testStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redis.Client, string) {
+	t.Helper()
+	u := redisURL(t)
+	prefix := "test:" + randomID(t) + ":"
+	store, err := redisstore.Open(u, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, store.Close()) })
+	o, err := redis.ParseURL(u)
+	require.NoError(t, err)
+	raw := redis.NewClient(o)
+	t.Cleanup(func() { raw.Close() })
+	t.Cleanup(func() {
+		// Leave nothing behind on a shared server.
+		keys, _ := raw.Keys(context.Background(), prefix+"*").Result()
+		if len(keys) > 0 {
+			raw.Del(context.Background(), keys...)
+		}
+	})
+	return store, raw, prefix
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	store, raw, prefix := testStore(t)
+	ctx := context.Background()
+	id := randomID(t)
+	data := []byte{0, 1, 0xff, 0xfe, '\n', 'x'} // binary, not UTF-8
+	expiry := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+
+	got, found, err := store.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, found, "nothing committed yet")
+	assert.Nil(t, got)
+
+	require.NoError(t, store.CommitCtx(ctx, id, data, expiry))
+	got, found, err = store.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.Equal(t, data, got)
+
+	// The entry is under the prefix, and Redis expires it at expiry itself.
+	stored, err := raw.Get(ctx, prefix+id).Bytes()
+	require.NoError(t, err)
+	assert.Equal(t, data, stored)
+	at, err := raw.PExpireTime(ctx, prefix+id).Result()
+	require.NoError(t, err)
+	assert.Equal(t, expiry.UnixMilli(), at.Milliseconds())
+
+	// A second Commit replaces the data and the expiry.
+	later := expiry.Add(time.Hour)
+	require.NoError(t, store.CommitCtx(ctx, id, []byte("second"), later))
+	got, found, err = store.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.Equal(t, []byte("second"), got)
+	at, err = raw.PExpireTime(ctx, prefix+id).Result()
+	require.NoError(t, err)
+	assert.Equal(t, later.UnixMilli(), at.Milliseconds())
+
+	require.NoError(t, store.DeleteCtx(ctx, id))
+	_, found, err = store.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, found, "deleted")
+	n, err := raw.Exists(ctx, prefix+id).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the key is gone from Redis")
+
+	assert.NoError(t, store.DeleteCtx(ctx, id), "deleting a missing ID is no error")
+}
+
+func TestStoreWithoutContext(t *testing.T) {
+	store, _, _ := testStore(t)
+	id := randomID(t)
+	require.NoError(t, store.Commit(id, []byte("data"), time.Now().Add(time.Minute)))
+	got, found, err := store.Find(id)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.Equal(t, []byte("data"), got)
+	require.NoError(t, store.Delete(id))
+	_, found, err = store.Find(id)
+	require.NoError(t, err)
+	assert.False(t, found)
+}
+
+func TestStoreExpiryInThePast(t *testing.T) {
+	for name, expiry := range map[string]time.Time{
+		"a second ago":      time.Now().Add(-time.Second),
+		"the zero time":     {},
+		"before the epoch":  time.Unix(-1000, 0),
+		"at the epoch":      time.Unix(0, 0),
+		"a millisecond ago": time.Now().Add(-time.Millisecond),
+	} {
+		t.Run(name, func(t *testing.T) {
+			store, raw, prefix := testStore(t)
+			ctx := context.Background()
+			id := randomID(t)
+			// An entry already there is replaced by nothing: its expiry is past.
+			require.NoError(t, store.CommitCtx(ctx, id, []byte("old"), time.Now().Add(time.Hour)))
+			require.NoError(t, store.CommitCtx(ctx, id, []byte("new"), expiry))
+			_, found, err := store.FindCtx(ctx, id)
+			require.NoError(t, err)
+			assert.False(t, found, "an entry committed with a past expiry is not found")
+			n, err := raw.Exists(ctx, prefix+id).Result()
+			require.NoError(t, err)
+			assert.Zero(t, n, "and is not kept")
+		})
+	}
+}
+
+func TestStorePrefixesKeepStoresApart(t *testing.T) {
+	a, raw, prefix := testStore(t)
+	b, _, _ := testStore(t)
+	ctx := context.Background()
+	id := randomID(t)
+	require.NoError(t, a.CommitCtx(ctx, id, []byte("a"), time.Now().Add(time.Minute)))
+	_, found, err := b.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, found, "another prefix's entry")
+	require.NoError(t, b.DeleteCtx(ctx, id))
+	got, found, err := a.FindCtx(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, found, "a Delete under another prefix leaves the entry alone")
+	assert.Equal(t, []byte("a"), got)
+
+	n, err := raw.Exists(ctx, id).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "no key without the prefix")
+	n, err = raw.Exists(ctx, prefix+id).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+}
+
+func TestStoreDefaultPrefix(t *testing.T) {
+	u := redisURL(t)
+	store, err := redisstore.Open(u)
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+	id := "test-default-prefix-" + randomID(t)
+	require.NoError(t, store.CommitCtx(ctx, id, []byte("x"), time.Now().Add(time.Minute)))
+	defer store.DeleteCtx(ctx, id) //nolint:errcheck
+	got, err := store.Client().Get(ctx, redisstore.DefaultPrefix+id).Bytes()
+	require.NoError(t, err)
+	assert.Equal(t, []byte("x"), got)
+	assert.Equal(t, "cognito:", redisstore.DefaultPrefix)
+}
+
+func TestStoreConcurrentUse(t *testing.T) {
+	store, _, _ := testStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			id := randomID(t)
+			data := []byte{byte(i)}
+			assert.NoError(t, store.CommitCtx(ctx, id, data, time.Now().Add(time.Minute)))
+			got, found, err := store.FindCtx(ctx, id)
+			assert.NoError(t, err)
+			assert.True(t, found)
+			assert.Equal(t, data, got)
+			assert.NoError(t, store.DeleteCtx(ctx, id))
+		})
+	}
+	wg.Wait()
+}
+
+// secretID looks like a session ID: no error may quote it.
+const secretID = "sess-8Zr2Qm4x1VtY0pLk3Nw7Hs9Jd6Fc5Ba"
+
+func TestStoreContextEndsTheCall(t *testing.T) {
+	store, _, _ := testStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := store.FindCtx(ctx, secretID)
+	assertUnavailable(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	err = store.CommitCtx(ctx, secretID, []byte("x"), time.Now().Add(time.Minute))
+	assertUnavailable(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	err = store.DeleteCtx(ctx, secretID)
+	assertUnavailable(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func assertUnavailable(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, redisstore.ErrUnavailable)
+	assert.NotContains(t, err.Error(), secretID)
+	assert.Contains(t, err.Error(), "redisstore: ")
+}
+
+// stalledRedis accepts connections and never answers, as a Redis that hangs.
+func stalledRedis(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "redis://" + ln.Addr().String() + "/0"
+}
+
+func TestStoreTimeoutBoundsAStalledRedis(t *testing.T) {
+	// The store's timeout is far below the client's read timeout (1 s) and
+	// the test's: the call must end by the store's own bound, as a
+	// DeadlineExceeded, not by the client's.
+	store, err := redisstore.Open(stalledRedis(t), redisstore.WithTimeout(50*time.Millisecond))
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+
+	_, _, err = store.FindCtx(ctx, secretID)
+	assertUnavailable(t, err)
+	assert.True(t, isTimeout(err), "a timeout: %v", err)
+	err = store.CommitCtx(ctx, secretID, []byte("x"), time.Now().Add(time.Minute))
+	assertUnavailable(t, err)
+	err = store.DeleteCtx(ctx, secretID)
+	assertUnavailable(t, err)
+}
+
+func TestStoreRequestDeadlineBoundsAStalledRedis(t *testing.T) {
+	store, err := redisstore.Open(stalledRedis(t), redisstore.WithTimeout(time.Hour))
+	require.NoError(t, err)
+	defer store.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _, err = store.FindCtx(ctx, secretID)
+	assertUnavailable(t, err)
+	assert.True(t, isTimeout(err), "a timeout: %v", err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func TestStoreRedisDown(t *testing.T) {
+	// A port nothing listens on: connections are refused at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	store, err := redisstore.Open("redis://"+addr+"/0", redisstore.WithTimeout(5*time.Second))
+	require.NoError(t, err)
+	defer store.Close()
+	_, _, err = store.Find(secretID)
+	assertUnavailable(t, err)
+	assertUnavailable(t, store.Commit(secretID, []byte("x"), time.Now().Add(time.Minute)))
+	assertUnavailable(t, store.Delete(secretID))
+}
+
+func TestOpen(t *testing.T) {
+	for name, raw := range map[string]string{
+		"not a URL":      "::not a url",
+		"another scheme": "http://user:hunter2-secret@127.0.0.1:6379",
+		"bad port":       "redis://user:hunter2-secret@127.0.0.1:port/0",
+		"bad database":   "redis://user:hunter2-secret@127.0.0.1:6379/db",
+		"empty":          "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := redisstore.Open(raw)
+			require.Error(t, err)
+			assert.Nil(t, s)
+			assert.NotContains(t, err.Error(), "hunter2", "the password stays out of the error")
+			assert.Contains(t, err.Error(), "redisstore: ")
+		})
+	}
+	s, err := redisstore.Open("redis://user:pw@127.0.0.1:1/3?dial_timeout=3s")
+	require.NoError(t, err, "Open does no network I/O")
+	o := s.Client().(*redis.Client).Options()
+	assert.True(t, o.ContextTimeoutEnabled, "the client honours each call's context")
+	assert.Equal(t, 3*time.Second, o.DialTimeout, "the URL's settings win")
+	assert.Equal(t, time.Second, o.ReadTimeout)
+	assert.Equal(t, time.Second, o.WriteTimeout)
+	assert.Equal(t, 3, o.DB)
+	assert.Equal(t, 1, o.MaxRetries)
+	assert.Equal(t, 1, o.DialerRetries)
+	require.NoError(t, s.Close())
+}
+
+func TestClose(t *testing.T) {
+	u := redisURL(t)
+	ctx := context.Background()
+
+	opened, err := redisstore.Open(u)
+	require.NoError(t, err)
+	require.NoError(t, opened.Close())
+	_, _, err = opened.FindCtx(ctx, randomID(t))
+	assert.ErrorIs(t, err, redis.ErrClosed, "Open's client is closed with the store")
+
+	o, err := redis.ParseURL(u)
+	require.NoError(t, err)
+	client := redis.NewClient(o)
+	defer client.Close()
+	store := redisstore.New(client, redisstore.WithPrefix("test:"+randomID(t)+":"))
+	require.NoError(t, store.Close())
+	_, _, err = store.FindCtx(ctx, randomID(t))
+	assert.NoError(t, err, "New's client is the caller's: Close leaves it open")
+	assert.Same(t, client, store.Client())
+}
