@@ -149,10 +149,15 @@ func (s *Server) trickle(w http.ResponseWriter, r *http.Request, ep Endpoint, f 
 	if rc.Flush() != nil {
 		return
 	}
-	s.faults.held(ep)
+	if f.Body == "" {
+		s.faults.held(ep)
+	}
 	tick := time.NewTicker(f.Trickle)
 	defer tick.Stop()
 	for i := 0; i < len(f.Body); i++ {
+		if i == 1 {
+			s.faults.held(ep) // the first byte is out: from here on the answer is held
+		}
 		if i > 0 {
 			select {
 			case <-tick.C:
@@ -165,6 +170,9 @@ func (s *Server) trickle(w http.ResponseWriter, r *http.Request, ep Endpoint, f 
 		if _, err := io.WriteString(w, f.Body[i:i+1]); err != nil || rc.Flush() != nil {
 			return
 		}
+	}
+	if len(f.Body) == 1 {
+		s.faults.held(ep)
 	}
 }
 
