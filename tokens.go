@@ -45,7 +45,9 @@ type codeVerifier string
 func (c codeVerifier) applyExchange(v url.Values) { v.Set("code_verifier", string(c)) }
 
 // WithCodeVerifier sends the PKCE code verifier whose challenge went to
-// LoginURL with WithPKCE.
+// LoginURL with WithPKCE. An empty verifier makes ExchangeCode fail with
+// ErrInvalidRequest before any request: it is what a lost or never-started
+// login yields, and sending it would let a code issued without PKCE through.
 func WithCodeVerifier(verifier string) ExchangeOption { return codeVerifier(verifier) }
 
 // NewClient returns a Client for cfg, which must validate and have a Domain.
@@ -62,7 +64,9 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 // tokens (grant_type=authorization_code). A code is single use, so a failed
 // exchange is never retried; ErrInvalidGrant means the code is expired, used,
 // or was issued for another redirect URI or PKCE verifier. The returned tokens
-// are not verified: pass the ID token to Verifier.VerifyIDToken.
+// are not verified: pass the ID token to Verifier.VerifyIDToken. An empty
+// code or an empty WithCodeVerifier is refused with ErrInvalidRequest before
+// any request.
 func (c *Client) ExchangeCode(ctx context.Context, code string, opts ...ExchangeOption) (*Tokens, error) {
 	if c.cfg.RedirectURI == "" {
 		return nil, fmt.Errorf("%w: RedirectURI is empty (ExchangeCode needs it)", ErrInvalidConfig)
@@ -79,6 +83,9 @@ func (c *Client) ExchangeCode(ctx context.Context, code string, opts ...Exchange
 		if o != nil {
 			o.applyExchange(form)
 		}
+	}
+	if v, ok := form["code_verifier"]; ok && v[0] == "" {
+		return nil, fmt.Errorf("%w: empty PKCE code verifier (was the login lost?)", ErrInvalidRequest)
 	}
 	return c.token(ctx, form, "")
 }

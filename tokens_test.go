@@ -145,6 +145,21 @@ func TestExchangeCodeRefusals(t *testing.T) {
 		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken))
 	})
 
+	t.Run("empty PKCE verifier is refused before any request", func(t *testing.T) {
+		// A lost login yields an empty verifier; sent as code_verifier=, it
+		// would let through a code the authorize step issued without PKCE.
+		f := newClientFixture(t)
+		code := f.authorize(t)
+		_, err := f.client.ExchangeCode(ctx, code, cognito.WithCodeVerifier(""))
+		require.ErrorIs(t, err, cognito.ErrInvalidRequest)
+		assertNoSecrets(t, err, code)
+		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken))
+
+		// The code is unspent, and works with no verifier option at all.
+		_, err = f.client.ExchangeCode(ctx, code)
+		require.NoError(t, err)
+	})
+
 	t.Run("no redirect URI", func(t *testing.T) {
 		f := newClientFixture(t)
 		cfg := f.cfg
