@@ -107,8 +107,17 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	return c.token(ctx, form, refreshToken)
 }
 
-// Revoke revokes a refresh token and the access tokens issued with it, at
-// /oauth2/revoke. The app client must have token revocation enabled.
+// Revoke revokes a refresh token at /oauth2/revoke. The app client must have
+// token revocation enabled.
+//
+// Cognito then refuses the refresh token, and the access tokens issued with
+// it, at its own endpoints: a refresh, /oauth2/userInfo and the user pool API.
+// The tokens are signed JWTs, though, so a check of signature and exp
+// elsewhere, this package's Verifier and RequireAccessToken included, keeps
+// accepting an access or ID token issued before the revocation until its exp
+// (an hour by default). To refuse them sooner in this library's verifiers,
+// opt in to a revocation list with WithRevocationList, which Sessions fills
+// at sign-out.
 func (c *Client) Revoke(ctx context.Context, refreshToken string) error {
 	if refreshToken == "" {
 		return fmt.Errorf("%w: empty refresh token", ErrInvalidRequest)

@@ -359,8 +359,11 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 		sess.mu.Lock()
 		refresh := sess.tokens.RefreshToken
 		sess.mu.Unlock()
-		// Revoking ends the refresh token and the access tokens issued with it,
-		// wherever they were copied to.
+		// Revoking ends the refresh token, and Cognito's own endpoints
+		// (refresh, userInfo) refuse the access tokens issued with it. A JWT
+		// check elsewhere, /api/me's included, still accepts a copied access
+		// token until its exp; cognito.WithRevocationList closes that gap
+		// for this library's verifiers.
 		if err := a.client.Revoke(r.Context(), refresh); err != nil {
 			a.log.Warn("revoking the refresh token", "err", err)
 		}
