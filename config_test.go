@@ -35,6 +35,13 @@ func TestValidate(t *testing.T) {
 		{"issuer without pool", func(c *cognito.Config) { c.UserPoolID, c.Issuer = "", "https://issuer.example.com/pool" }, ""},
 		{"native app redirect", func(c *cognito.Config) { c.RedirectURI = "myapp://callback" }, ""},
 		{"loopback IP emulator", func(c *cognito.Config) { c.Domain = "http://127.0.0.1:9229" }, ""},
+		{"IPv6 loopback emulator", func(c *cognito.Config) { c.Domain = "http://[::1]:9229" }, ""},
+		{"localhost emulator", func(c *cognito.Config) { c.Domain = "http://localhost:9229" }, ""},
+		// Native apps register custom schemes; each of these is an absolute
+		// URL to Cognito, with an opaque part or a path after the scheme.
+		{"custom scheme with an opaque part", func(c *cognito.Config) { c.RedirectURI = "myapp:cb" }, ""},
+		{"custom scheme with a path", func(c *cognito.Config) { c.RedirectURI = "myapp:/cb" }, ""},
+		{"custom scheme logout", func(c *cognito.Config) { c.LogoutURI = "myapp:/signed-out" }, ""},
 
 		{"empty client ID", func(c *cognito.Config) { c.ClientID = "" }, "ClientID"},
 		{"no pool and no issuer", func(c *cognito.Config) { c.UserPoolID = "" }, "UserPoolID"},
@@ -49,6 +56,14 @@ func TestValidate(t *testing.T) {
 		{"domain with query", func(c *cognito.Config) { c.Domain = "https://auth.example.com?x=1" }, "Domain"},
 		{"ftp domain", func(c *cognito.Config) { c.Domain = "ftp://auth.example.com" }, "Domain"},
 		{"relative redirect", func(c *cognito.Config) { c.RedirectURI = "/callback" }, "RedirectURI"},
+		{"a scheme and nothing else", func(c *cognito.Config) { c.RedirectURI = "myapp:" }, "RedirectURI"},
+		{"logout: a scheme and nothing else", func(c *cognito.Config) { c.LogoutURI = "myapp:" }, "LogoutURI"},
+		{"logout with fragment", func(c *cognito.Config) { c.LogoutURI = "https://app.example.com/#x" }, "LogoutURI"},
+		{"opaque https domain", func(c *cognito.Config) { c.Domain = "https:auth.example.com" }, "Domain"},
+		{"domain with user info", func(c *cognito.Config) { c.Domain = "https://user@auth.example.com" }, "Domain"},
+		{"domain with fragment", func(c *cognito.Config) { c.Domain = "https://auth.example.com#x" }, "Domain"},
+		{"http JWKS URL off loopback", func(c *cognito.Config) { c.JWKSURL = "http://keys.example.com/jwks.json" }, "JWKSURL"},
+		{"http domain on a host named like loopback", func(c *cognito.Config) { c.Domain = "http://localhost.example.com" }, "Domain"},
 		{"redirect with fragment", func(c *cognito.Config) { c.RedirectURI = "https://app.example.com/cb#x" }, "RedirectURI"},
 		{"relative logout", func(c *cognito.Config) { c.LogoutURI = "logout" }, "LogoutURI"},
 		{"http issuer off loopback", func(c *cognito.Config) { c.Issuer = "http://issuer.example.com/p" }, "Issuer"},

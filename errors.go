@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -194,3 +195,31 @@ var (
 	// kept, and Sessions answers 503.
 	ErrSessionStoreUnavailable = errors.New("cognito: session store unavailable")
 )
+
+// clean keeps at most n printable characters of s, so a hostile endpoint
+// cannot fill logs or inject control characters through an error message.
+func clean(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+// jsonError drops encoding/json's quoting of the input, which could carry a token.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %s has JSON type %s", te.Field, te.Value)
+	}
+	return errors.New("invalid JSON")
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognitokit/cognito"
@@ -337,27 +338,37 @@ func ExampleRequireAccessToken() {
 	// 401 Unauthorized Bearer realm="things"
 }
 
-// The whole flow in one web app, as the README's quick start shows it.
+// The whole flow in one web app, as the README's quick start shows it: this
+// example's body is the README's main, and newApp follows it there.
 // saveLogin, loadLogin, saveSession and loadSession stand for your storage:
 // a short-lived HttpOnly cookie for the login, a server-side session keyed
 // by an opaque cookie for the tokens. LoginFlow and RequireAccessToken do
-// steps 1 to 3 and 5 for you.
+// steps 1 to 3 and 5 for you. quickstart_test.go runs newApp against a fake
+// pool, login CSRF included.
 func Example_quickStart() {
-	cfg := cognito.Config{
+	app, err := newApp(cognito.Config{
 		UserPoolID:   "us-east-1_AbCdEf123",
 		ClientID:     "app-client-id",
 		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"), // empty for a public client
 		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
 		RedirectURI:  "https://app.example.com/callback",
 		LogoutURI:    "https://app.example.com/",
-	}
-	client, err := cognito.NewClient(cfg) // the OAuth 2.0 endpoints
+	})
 	if err != nil {
 		log.Fatal(err)
+	}
+	log.Fatal(http.ListenAndServe("localhost:8080", app))
+}
+
+// newApp serves the sign-in, a page and an API for one app client.
+func newApp(cfg cognito.Config) (http.Handler, error) {
+	client, err := cognito.NewClient(cfg) // the OAuth 2.0 endpoints
+	if err != nil {
+		return nil, err
 	}
 	verifier, err := cognito.NewVerifier(cfg) // one per pool, shared: it caches the keys
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 
@@ -371,7 +382,11 @@ func Example_quickStart() {
 	// 2. The callback: exchange the code. 3. Verify the ID token, read the claims.
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		state, pkce, nonce := loadLogin(r)
-		if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(state)) != 1 {
+		// A browser that started no login has none of the three. Refuse it:
+		// empty values match a callback without state, so an attacker could
+		// sign this browser into their own account (login CSRF).
+		if state == "" || pkce == "" || nonce == "" ||
+			subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(state)) != 1 {
 			http.Error(w, "bad state", http.StatusBadRequest)
 			return
 		}
@@ -435,16 +450,67 @@ func Example_quickStart() {
 		saveSession(w, nil)
 		http.Redirect(w, r, cfg.LogoutURL(), http.StatusFound)
 	})
-
-	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+	return mux, nil
 }
 
-// Stand-ins for an app's own storage, so that Example_quickStart compiles.
-func saveLogin(http.ResponseWriter, string, string, string) {}
-func loadLogin(*http.Request) (state, pkce, nonce string)   { return "", "", "" }
-func saveSession(http.ResponseWriter, *cognito.Tokens)      {}
-func loadSession(*http.Request) *cognito.Tokens             { return nil }
-func deleteThing(http.ResponseWriter, *http.Request)        {}
+// Stand-ins for an app's own storage, so that Example_quickStart compiles and
+// quickstart_test.go can run it: the login in a short-lived cookie, the
+// tokens in memory under a random session cookie. loadLogin returns empty
+// strings when the browser has no login cookie, as any store does for a
+// login it never saw.
+const (
+	quickStartLoginCookie   = "quickstart-login"
+	quickStartSessionCookie = "quickstart-session"
+)
+
+var quickStartSessions sync.Map // session ID → *cognito.Tokens
+
+func saveLogin(w http.ResponseWriter, state, pkce, nonce string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: quickStartLoginCookie, Value: state + "." + pkce + "." + nonce,
+		Path: "/", MaxAge: 600, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func loadLogin(r *http.Request) (state, pkce, nonce string) {
+	c, err := r.Cookie(quickStartLoginCookie)
+	if err != nil {
+		return "", "", ""
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 {
+		return "", "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+func saveSession(w http.ResponseWriter, tokens *cognito.Tokens) {
+	if tokens == nil {
+		http.SetCookie(w, &http.Cookie{Name: quickStartSessionCookie, Path: "/", MaxAge: -1})
+		return
+	}
+	id := cognito.GenerateVerifier()
+	quickStartSessions.Store(id, tokens)
+	http.SetCookie(w, &http.Cookie{
+		Name: quickStartSessionCookie, Value: id,
+		Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func loadSession(r *http.Request) *cognito.Tokens {
+	c, err := r.Cookie(quickStartSessionCookie)
+	if err != nil {
+		return nil
+	}
+	if t, ok := quickStartSessions.Load(c.Value); ok {
+		return t.(*cognito.Tokens)
+	}
+	return nil
+}
+
+func deleteThing(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprintf(w, "deleted %s", r.PathValue("id"))
+}
 
 // APIs and services: the README's snippets, compiled. Each body's lines after
 // its "README:" comment are the README's block (readme_apis_test.go checks).

@@ -161,6 +161,7 @@ func TestLoginFlowStartCookieAndRedirect(t *testing.T) {
 		{"insecure", cognito.LoginFlow{InsecureCookie: true}, "cognito-login-", false, "/", 600},
 		{"own path", cognito.LoginFlow{CookiePath: "/auth"}, "cognito-login-", true, "/auth", 600},
 		{"own name and age", cognito.LoginFlow{CookieName: "login", MaxAge: 90e9}, "login-", true, "/", 90},
+		{"an age under a second is one second, not a session cookie", cognito.LoginFlow{MaxAge: 1e6}, "__Host-cognito-login-", true, "/", 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			flow := tt.flow
@@ -564,6 +565,38 @@ func TestLoginFlowInsecureEmulatorNeedsLoopback(t *testing.T) {
 			w := httptest.NewRecorder()
 			require.NoError(t, flow.Start(w, httptest.NewRequest(http.MethodGet, "/login", nil)))
 			assert.Equal(t, http.StatusFound, w.Code)
+		})
+	}
+}
+
+// TestLoginFlowSecretsOfOtherCharacters: a state, verifier or nonce of the
+// right length but outside the base64url alphabet is refused before anything
+// is written or exchanged, even when a planted cookie matches it.
+func TestLoginFlowSecretsOfOtherCharacters(t *testing.T) {
+	a := newLoginApp(t)
+	good := cognito.GenerateVerifier()
+	odd := strings.Repeat("*", len(good)) // cookie-safe, but no GenerateVerifier value
+	for _, tt := range []struct {
+		name                   string
+		state, verifier, nonce string
+		setsCookie             bool // the login cookie is deleted once the state is well-formed
+	}{
+		{"state", odd, good, good, false},
+		{"verifier", good, odd, good, true},
+		{"nonce", good, good, odd, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/callback?"+url.Values{"state": {tt.state}, "code": {"a-code"}}.Encode(), nil)
+			req.AddCookie(&http.Cookie{Name: cognito.DefaultLoginCookieName + "-" + tt.state[:16], Value: tt.state + "." + tt.verifier + "." + tt.nonce})
+			rec := httptest.NewRecorder()
+
+			tokens, id, err := a.flow.Finish(rec, req)
+
+			require.ErrorIs(t, err, cognito.ErrInvalidState)
+			assert.Nil(t, tokens)
+			assert.Nil(t, id)
+			assert.Zero(t, a.pool.Requests(cognitotest.EndpointToken), "nothing is exchanged")
+			assert.Equal(t, tt.setsCookie, len(rec.Result().Cookies()) > 0)
 		})
 	}
 }

@@ -185,10 +185,22 @@ func TestRequireAccessTokenJWKSUnavailable(t *testing.T) {
 
 func TestRequireAccessTokenNilVerifier(t *testing.T) {
 	pool := cognitotest.NewServer(t)
-	h := cognito.RequireAccessToken(nil)(whoami)
+	var hookErr error
+	h := cognito.RequireAccessToken(nil, cognito.WithRealm("things"), cognito.WithErrorHook(func(_ *http.Request, err error) { hookErr = err }))(whoami)
 
-	assert.Equal(t, http.StatusInternalServerError, serve(h, "Bearer "+pool.MintAccessToken("alice")).Code)
-	assert.Equal(t, http.StatusUnauthorized, serve(h).Code)
+	rec := serve(h, "Bearer "+pool.MintAccessToken("alice"))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	// The server is misconfigured, not the client's token: no challenge, which
+	// would tell the client to get another token.
+	_, challenged := rec.Header()["Www-Authenticate"]
+	assert.False(t, challenged, "a 500 carries no WWW-Authenticate")
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, http.StatusText(http.StatusInternalServerError)+"\n", rec.Body.String())
+	assert.ErrorIs(t, hookErr, cognito.ErrInvalidConfig)
+
+	rec = serve(h)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Equal(t, `Bearer realm="things"`, rec.Header().Get("WWW-Authenticate"))
 }
 
 func TestAccessTokenFromContextWithoutMiddleware(t *testing.T) {

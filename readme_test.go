@@ -13,7 +13,8 @@ import (
 )
 
 // TestReadmeQuickStartIsTheExample keeps the README's quick start identical to
-// Example_quickStart, which the compiler checks.
+// the code the compiler checks and quickstart_test.go runs: Example_quickStart
+// as the README's main, then newApp.
 func TestReadmeQuickStartIsTheExample(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
@@ -29,18 +30,23 @@ func TestReadmeQuickStartIsTheExample(t *testing.T) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "example_test.go", src, parser.ParseComments)
 	require.NoError(t, err)
-	var body string
+	offset := func(p token.Pos) int { return fset.Position(p).Offset }
+	var main, app string
 	for _, d := range file.Decls {
-		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "Example_quickStart" {
-			body = string(src[fset.Position(fn.Body.Lbrace).Offset+2 : fset.Position(fn.Body.Rbrace).Offset])
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		switch fn.Name.Name {
+		case "Example_quickStart":
+			main = "func main() " + string(src[offset(fn.Body.Lbrace):offset(fn.Body.End())]) + "\n"
+		case "newApp":
+			app = string(src[offset(fn.Doc.Pos()):offset(fn.End())]) + "\n"
 		}
 	}
-	require.NotEmpty(t, body, "example_test.go has no Example_quickStart")
-	var want []string
-	for _, line := range strings.Split(body, "\n") {
-		want = append(want, strings.TrimPrefix(line, "\t"))
-	}
-	assert.Equal(t, strings.Join(want, "\n"), block)
+	require.NotEmpty(t, main, "example_test.go has no Example_quickStart")
+	require.NotEmpty(t, app, "example_test.go has no newApp with a doc comment")
+	assert.Equal(t, main+"\n"+app, block)
 }
 
 // TestReadmeSessionsIsTheExample keeps the README's "Steps 1 to 7 with

@@ -42,9 +42,6 @@ func (v *Verifier) checkRevoked(ctx context.Context, key string) error {
 	return nil
 }
 
-// hasRevocationList reports whether Sessions.Logout should list tokens.
-func (v *Verifier) hasRevocationList() bool { return v != nil && v.revocations != nil }
-
 // listRevoked puts the sign-ins of raws (ID or access tokens that this
 // library stored itself, so their signatures are not checked again) on the
 // revocation list until the latest of their exp, plus the leeway.

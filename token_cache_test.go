@@ -22,6 +22,13 @@ func TestTokenCacheBound(t *testing.T) {
 	assert.NotNil(t, c.get("token-x"), "the newest entry is kept")
 	c.remove("token-x")
 	assert.Nil(t, c.get("token-x"))
+	assert.Equal(t, 63, c.len(), "a removal counts")
+	c.remove("token-x")
+	assert.Equal(t, 63, c.len(), "removing what is gone counts nothing")
+	c.put("token-y", &verified{use: "id"})
+	c.put("token-y", &verified{use: "access"})
+	assert.Equal(t, 64, c.len(), "storing a token again replaces it")
+	assert.Equal(t, "access", c.get("token-y").use)
 }
 
 func TestTokenCacheOff(t *testing.T) {

@@ -48,7 +48,9 @@ type codeVerifier string
 func (c codeVerifier) applyExchange(v url.Values) { v.Set("code_verifier", string(c)) }
 
 // WithCodeVerifier sends the PKCE code verifier whose challenge went to
-// LoginURL with WithPKCE.
+// LoginURL with WithPKCE. An empty verifier makes ExchangeCode fail with
+// ErrInvalidRequest before any request: it is what a lost or never-started
+// login yields, and sending it would let a code issued without PKCE through.
 func WithCodeVerifier(verifier string) ExchangeOption { return codeVerifier(verifier) }
 
 // NewClient returns a Client for cfg, which must validate and have a Domain.
@@ -65,7 +67,9 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 // tokens (grant_type=authorization_code). A code is single use, so a failed
 // exchange is never retried; ErrInvalidGrant means the code is expired, used,
 // or was issued for another redirect URI or PKCE verifier. The returned tokens
-// are not verified: pass the ID token to Verifier.VerifyIDToken.
+// are not verified: pass the ID token to Verifier.VerifyIDToken. An empty
+// code or an empty WithCodeVerifier is refused with ErrInvalidRequest before
+// any request.
 func (c *Client) ExchangeCode(ctx context.Context, code string, opts ...ExchangeOption) (*Tokens, error) {
 	if c.cfg.RedirectURI == "" {
 		return nil, fmt.Errorf("%w: RedirectURI is empty (ExchangeCode needs it)", ErrInvalidConfig)
@@ -82,6 +86,9 @@ func (c *Client) ExchangeCode(ctx context.Context, code string, opts ...Exchange
 		if o != nil {
 			o.applyExchange(form)
 		}
+	}
+	if v, ok := form["code_verifier"]; ok && v[0] == "" {
+		return nil, fmt.Errorf("%w: empty PKCE code verifier (was the login lost?)", ErrInvalidRequest)
 	}
 	return c.token(ctx, form, "")
 }
@@ -103,8 +110,17 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	return c.token(ctx, form, refreshToken)
 }
 
-// Revoke revokes a refresh token and the access tokens issued with it, at
-// /oauth2/revoke. The app client must have token revocation enabled.
+// Revoke revokes a refresh token at /oauth2/revoke. The app client must have
+// token revocation enabled.
+//
+// Cognito then refuses the refresh token, and the access tokens issued with
+// it, at its own endpoints: a refresh, /oauth2/userInfo and the user pool API.
+// The tokens are signed JWTs, though, so a check of signature and exp
+// elsewhere, this package's Verifier and RequireAccessToken included, keeps
+// accepting an access or ID token issued before the revocation until its exp
+// (an hour by default). To refuse them sooner in this library's verifiers,
+// opt in to a revocation list with WithRevocationList, which Sessions fills
+// at sign-out.
 func (c *Client) Revoke(ctx context.Context, refreshToken string) error {
 	if refreshToken == "" {
 		return fmt.Errorf("%w: empty refresh token", ErrInvalidRequest)
@@ -368,32 +384,4 @@ func bearerError(h string) string {
 	}
 	code, _, _ := strings.Cut(rest, `"`)
 	return code
-}
-
-// clean keeps at most n printable characters of s, so a hostile endpoint
-// cannot fill logs or inject control characters through an error message.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "")
-}
-
-// jsonError drops encoding/json's quoting of the input, which could carry a token.
-func jsonError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %s has JSON type %s", te.Field, te.Value)
-	}
-	return errors.New("invalid JSON")
 }

@@ -3,6 +3,8 @@ package cognito_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -143,6 +145,21 @@ func TestExchangeCodeRefusals(t *testing.T) {
 		_, err := f.client.ExchangeCode(ctx, "")
 		require.ErrorIs(t, err, cognito.ErrInvalidRequest)
 		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken))
+	})
+
+	t.Run("empty PKCE verifier is refused before any request", func(t *testing.T) {
+		// A lost login yields an empty verifier; sent as code_verifier=, it
+		// would let through a code the authorize step issued without PKCE.
+		f := newClientFixture(t)
+		code := f.authorize(t)
+		_, err := f.client.ExchangeCode(ctx, code, cognito.WithCodeVerifier(""))
+		require.ErrorIs(t, err, cognito.ErrInvalidRequest)
+		assertNoSecrets(t, err, code)
+		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken))
+
+		// The code is unspent, and works with no verifier option at all.
+		_, err = f.client.ExchangeCode(ctx, code)
+		require.NoError(t, err)
 	})
 
 	t.Run("no redirect URI", func(t *testing.T) {
@@ -462,4 +479,163 @@ func TestTokenEndpointUnreachable(t *testing.T) {
 	_, err := f.client.ExchangeCode(context.Background(), code)
 	require.ErrorIs(t, err, cognito.ErrEndpointUnavailable)
 	assertNoSecrets(t, err, code, f.cfg.ClientSecret)
+}
+
+// stubClient is a Client whose endpoints are answered by h, for the answers
+// the fake pool does not give: a header without a body, no Content-Type, a
+// status or size at a boundary.
+func stubClient(t *testing.T, h http.HandlerFunc, secret string) *cognito.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := cognito.NewClient(cognito.Config{
+		UserPoolID: "us-east-1_AbCdEf123", ClientID: "client", ClientSecret: secret,
+		Domain: srv.URL, RedirectURI: "https://app.example.com/callback",
+	})
+	require.NoError(t, err)
+	return c
+}
+
+// tokenAnswer is a well-formed answer of the token endpoint with expiresIn.
+func tokenAnswer(expiresIn int64) string {
+	return fmt.Sprintf(`{"id_token":"i","access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":%d}`, expiresIn)
+}
+
+func TestTokenAnswerBoundaries(t *testing.T) {
+	const maxBody = 1 << 20
+	const tenYears = 10 * 365 * 24 * 3600
+	padded := func(n int) string { // a valid answer of exactly n bytes
+		a := tokenAnswer(3600)
+		return a[:len(a)-1] + strings.Repeat(" ", n-len(a)) + "}"
+	}
+	for _, tt := range []struct {
+		name   string
+		status int
+		body   string
+		ok     bool
+	}{
+		{"a body of exactly the limit", 200, padded(maxBody), true},
+		{"a body one byte over the limit", 200, padded(maxBody + 1), false},
+		{"expires_in of one second", 200, tokenAnswer(1), true},
+		{"expires_in of zero", 200, tokenAnswer(0), false},
+		{"expires_in negative", 200, tokenAnswer(-1), false},
+		{"expires_in of exactly ten years", 200, tokenAnswer(tenYears), true},
+		{"expires_in one second past ten years", 200, tokenAnswer(tenYears + 1), false},
+		{"no token_type", 200, `{"id_token":"i","access_token":"a","refresh_token":"r","expires_in":60}`, true},
+		{"token_type in lower case", 200, `{"id_token":"i","access_token":"a","refresh_token":"r","token_type":"bearer","expires_in":60}`, true},
+		{"status 201", 201, tokenAnswer(60), true},
+		{"status 299, the last 2xx", 299, tokenAnswer(60), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}, "")
+			now := time.Now()
+			toks, err := c.ExchangeCode(context.Background(), "a-code")
+			if !tt.ok {
+				require.ErrorIs(t, err, cognito.ErrEndpointUnavailable)
+				assert.Nil(t, toks)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "Bearer", toks.TokenType)
+			assert.True(t, toks.Expiry.After(now), "Expiry %s is after %s", toks.Expiry, now)
+		})
+	}
+}
+
+func TestOAuthErrorAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		userInfo    bool // ask userInfo; the token endpoint otherwise
+		status      int
+		header      http.Header
+		body        string
+		want        error
+		code        string
+		description string
+	}{
+		{name: "a JSON body without Content-Type", status: 400,
+			header: http.Header{"Content-Type": nil}, body: `{"error":"invalid_grant","error_description":"used"}`,
+			want: cognito.ErrInvalidGrant, code: "invalid_grant", description: "used"},
+		{name: "a JSON body as text/html is not read", status: 400,
+			header: http.Header{"Content-Type": {"text/html"}}, body: `{"error":"invalid_grant"}`,
+			want: cognito.ErrInvalidRequest},
+		{name: "a JSON body as application/problem+json", status: 400,
+			header: http.Header{"Content-Type": {"application/problem+json; charset=utf-8"}}, body: `{"error":"invalid_client"}`,
+			want: cognito.ErrInvalidClient, code: "invalid_client"},
+		{name: "userInfo: the code from WWW-Authenticate, with no body", userInfo: true, status: 401,
+			header: http.Header{"Www-Authenticate": {`Bearer realm="pool", error="invalid_token", error_description="expired"`}},
+			want:   cognito.ErrInvalidToken, code: "invalid_token"},
+		{name: "userInfo: the body's code wins over the header's", userInfo: true, status: 400,
+			header: http.Header{"Content-Type": {"application/json"}, "Www-Authenticate": {`Bearer error="invalid_token"`}},
+			body:   `{"error":"invalid_request"}`, want: cognito.ErrInvalidRequest, code: "invalid_request"},
+		{name: "userInfo: a challenge with no error code", userInfo: true, status: 401,
+			header: http.Header{"Www-Authenticate": {`Bearer realm="pool"`}},
+			want:   cognito.ErrInvalidRequest},
+		{name: "token endpoint: WWW-Authenticate is not read", status: 401,
+			header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}},
+			want:   cognito.ErrInvalidRequest},
+		{name: "a description of exactly 256 bytes is kept whole", status: 400,
+			header: http.Header{"Content-Type": {"application/json"}},
+			body:   `{"error":"invalid_request","error_description":"` + strings.Repeat("d", 256) + `"}`,
+			want:   cognito.ErrInvalidRequest, code: "invalid_request", description: strings.Repeat("d", 256)},
+		{name: "a description of 257 bytes is cut", status: 400,
+			header: http.Header{"Content-Type": {"application/json"}},
+			body:   `{"error":"invalid_request","error_description":"` + strings.Repeat("d", 257) + `"}`,
+			want:   cognito.ErrInvalidRequest, code: "invalid_request", description: strings.Repeat("d", 256) + "..."},
+		{name: "control characters are dropped, spaces and the rest kept", status: 400,
+			header: http.Header{"Content-Type": {"application/json"}},
+			body:   `{"error":"invalid_request","error_description":"a b\u0000c\u001fd\u007fe\tf\n~é"}`,
+			want:   cognito.ErrInvalidRequest, code: "invalid_request", description: "a bcdef~é"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}, "")
+			var err error
+			if tt.userInfo {
+				_, err = c.UserInfo(context.Background(), "an-access-token")
+			} else {
+				_, err = c.ExchangeCode(context.Background(), "a-code")
+			}
+			require.ErrorIs(t, err, tt.want)
+			var oe *cognito.OAuthError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, tt.status, oe.StatusCode)
+			assert.Equal(t, tt.code, oe.Code)
+			assert.Equal(t, tt.description, oe.Description)
+		})
+	}
+}
+
+// TestEchoedSecretsAreRedactedWhole: when one credential contains another,
+// the longer is replaced first, or the rest of it would show around the
+// shorter one's "[redacted]".
+func TestEchoedSecretsAreRedactedWhole(t *testing.T) {
+	const code = "c0de"
+	const verifier = "pkce-c0de-verifier-0123456789-0123456789-xyz"
+	const secret = "secret-pkce-c0de-verifier-0123456789-0123456789-xyz-secret"
+	for _, tt := range []struct{ name, echoed, secret string }{
+		{"the verifier holds the code", verifier, ""},
+		{"the client secret holds the verifier", secret, secret},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"got `+tt.echoed+` here"}`)
+			}, tt.secret)
+			_, err := c.ExchangeCode(context.Background(), code, cognito.WithCodeVerifier(verifier))
+			var oe *cognito.OAuthError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, "got [redacted] here", oe.Description)
+		})
+	}
 }

@@ -110,7 +110,7 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		// ParseURL's errors may quote the URL, password included.
-		return nil, errors.New("redisstore: the Redis URL is malformed: want redis://[user:password@]host:port[/db] or rediss://...")
+		return nil, errors.New("redisstore: the Redis URL is malformed: want redis://[user:password@]host:port[/db], or rediss:// for TLS")
 	}
 	o.ContextTimeoutEnabled = true
 	if o.DialTimeout == 0 {

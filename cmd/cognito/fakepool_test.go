@@ -46,10 +46,7 @@ func TestFakePoolServesWebapp(t *testing.T) {
 	assert.Equal(t, []string{"COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_DOMAIN", "COGNITO_ISSUER"}, keys(vars))
 
 	app := exec.CommandContext(ctx, webapp, "-addr", "127.0.0.1:"+appPort)
-	app.Env = os.Environ()
-	for _, kv := range vars {
-		app.Env = append(app.Env, kv)
-	}
+	app.Env = append(os.Environ(), vars...)
 	app.Stderr = io.Discard
 	appOut, err := app.StdoutPipe()
 	require.NoError(t, err)
