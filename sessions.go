@@ -479,8 +479,9 @@ func (s *Sessions) signInPage(w http.ResponseWriter, status int) {
 // and redirects (303) to the hosted UI's /logout, which ends the hosted UI's
 // own session and returns to Config.LogoutURI. With the flow's
 // InsecureEmulator set, it redirects to LogoutURI (or "/") directly. When the
-// store fails it answers 503 and keeps the cookie, so that the user can try
-// again: a sign-out must end the session on the server too.
+// store or the revocation list fails it answers 503 and keeps the cookie and
+// the session, so that the user can try again: a sign-out must end the
+// session on the server, and on every replica, too.
 func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -512,7 +513,12 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
+				// Deleting the session now would tell the user they are
+				// signed out while every replica keeps accepting the access
+				// token until it expires: keep it, so that a retry lists it.
 				s.log.ErrorContext(ctx, "cognito: cannot list the signed-out tokens as revoked", "err", err)
+				plainError(w, http.StatusServiceUnavailable)
+				return
 			}
 			if err := s.delete(ctx, key); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot delete the session at sign-out", "err", err)

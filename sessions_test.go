@@ -1096,6 +1096,30 @@ func TestSessionsRevocationList(t *testing.T) {
 	assert.False(t, found, "the entry expires with the tokens")
 }
 
+func TestSessionsLogoutRevocationListFailure(t *testing.T) {
+	f := newSessionFixture(t)
+	list := &testStore{mem: &cognito.MemoryStore{Now: f.clock.Now}}
+	app := f.replica(t, nil, cognito.WithRevocationList(list))
+	b := f.browser()
+	b.signIn(t, app, "")
+	require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+	access := app.last.Load().AccessToken
+
+	list.failCommit.Store(true)
+	res := b.do(app.handler, http.MethodPost, "/logout")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a sign-out other replicas would not see is no sign-out")
+	assert.NotEmpty(t, b.cookie("cognito-session"), "kept, so that the user can try again")
+	_, found, err := f.mem.Find(storeKey(b.cookie("cognito-session")))
+	require.NoError(t, err)
+	assert.True(t, found, "the session is kept for the retry")
+
+	list.failCommit.Store(false)
+	res = b.do(app.handler, http.MethodPost, "/logout")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, err = app.flow.Verifier.VerifyAccessToken(context.Background(), access)
+	assert.ErrorIs(t, err, cognito.ErrTokenRevoked, "the retry listed the sign-in")
+}
+
 func TestSessionsRevokedSessionEndsOnEveryReplica(t *testing.T) {
 	f := newSessionFixture(t)
 	list := &testStore{mem: &cognito.MemoryStore{Now: f.clock.Now}}
