@@ -547,7 +547,8 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // (not in the minute before a refresh is due, which records the use itself).
 //
 // A signed-out user (no cookie, an unknown, expired or malformed session, a
-// refresh token that died, tokens on the revocation list) is redirected
+// refresh token that died, tokens on the revocation list or refused by a rule
+// of WithCheck) is redirected
 // (303) to the login path with return_to when the request is a page
 // navigation (Sec-Fetch-Mode: navigate, or without Sec-Fetch-Mode a GET
 // whose Accept has text/html), and answered 401 otherwise. A store, token
@@ -653,11 +654,17 @@ func (s *Sessions) touch(ctx context.Context, key string, now time.Time) error {
 }
 
 // endsSession reports whether a stored ID token that fails verification with
-// err ends its session: it was signed out, or it is not a token of this app
-// client (the configuration changed). Anything else (keys unavailable or
-// stale, the revocation list down, clocks apart) keeps the session: the token
-// came from the token endpoint, and the next request may pass.
+// err ends its session: it was signed out, it is not a token of this app
+// client (the configuration changed), or a rule of WithCheck refused it.
+// Anything else (keys unavailable or stale, the revocation list down, a rule
+// that could not decide, clocks apart) keeps the session: the token came from
+// the token endpoint, and the next request may pass.
 func endsSession(err error) bool {
+	if errors.Is(err, ErrCheckFailed) {
+		// A refusal stands until the rule changes its mind; answering 503
+		// meanwhile would say "try again" to a user who cannot get in.
+		return !errors.Is(err, ErrEndpointUnavailable)
+	}
 	for _, e := range []error{
 		ErrTokenRevoked, ErrInvalidSignature, ErrMalformedToken, ErrUnsupportedAlgorithm,
 		ErrInvalidIssuer, ErrInvalidAudience, ErrInvalidTokenUse,

@@ -773,6 +773,36 @@ func TestSessionsJWKSDown(t *testing.T) {
 	assert.Equal(t, http.StatusOK, b.get(fresh).StatusCode, "keys back: the same session works")
 }
 
+func TestSessionsRefusedByACheck(t *testing.T) {
+	f := newSessionFixture(t)
+	var refuse, undecided atomic.Bool
+	errSuspended := errors.New("tenant suspended")
+	a := f.replica(t, nil, cognito.WithCheck(func(context.Context, cognito.VerifiedToken) error {
+		switch {
+		case undecided.Load():
+			return fmt.Errorf("tenant service: %w", cognito.ErrEndpointUnavailable)
+		case refuse.Load():
+			return errSuspended
+		}
+		return nil
+	}))
+	b := f.browser()
+	b.signIn(t, a, "")
+	require.Equal(t, http.StatusOK, b.get(a).StatusCode)
+
+	undecided.Store(true)
+	assert.Equal(t, http.StatusServiceUnavailable, b.get(a).StatusCode, "a rule that could not decide keeps the session")
+	undecided.Store(false)
+	require.Equal(t, http.StatusOK, b.get(a).StatusCode)
+
+	refuse.Store(true)
+	sid := b.cookie("cognito-session")
+	assert.Equal(t, http.StatusUnauthorized, b.get(a).StatusCode, "a refusal is a signed-out user, not a 503 until the session expires")
+	_, found, err := f.mem.Find(storeKey(sid))
+	require.NoError(t, err)
+	assert.False(t, found, "the refused session is deleted")
+}
+
 func TestSessionsStoreFailures(t *testing.T) {
 	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
 	app := f.replica(t, nil)
