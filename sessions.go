@@ -598,12 +598,14 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
 		return nil, errSignedOut
 	}
+	extend := false // the idle deadline moved: the cookie must outlive it too
 	if s.needsRefresh(rec, now) && !(now.Before(rec.expiry) && s.backoff.holds(key, now)) {
 		fresh, err := s.refresh(ctx, key)
 		switch {
 		case err == nil:
 			rec = fresh // the refresh stored it
 			s.backoff.clear(key)
+			extend = true
 		case errors.Is(err, errSignedOut):
 			http.SetCookie(w, s.cookie("", -1))
 			return nil, errSignedOut
@@ -631,7 +633,15 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		if err := s.touch(ctx, key, now); err != nil {
 			// Only the idle deadline was to move: serve the request.
 			s.log.WarnContext(ctx, "cognito: cannot record a session's use", "sub", id.Subject, "err", err)
+		} else {
+			rec.lastSeen, extend = now, true
 		}
+	}
+	if extend {
+		// The cookie was set to die at the idle deadline of its sign-in;
+		// without this, a browser would drop it a day after sign-in however
+		// busy the user.
+		http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 	}
 	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }

@@ -373,6 +373,36 @@ func TestSessionsCookie(t *testing.T) {
 	})
 }
 
+func TestSessionsCookieFollowsTheIdleDeadline(t *testing.T) {
+	f := newSessionFixture(t)
+	app := f.replica(t, []cognito.SessionOption{cognito.WithSessionLifetime(16*time.Minute, 0)})
+	b := f.browser()
+	b.signIn(t, app, "")
+	id := b.cookie("cognito-session")
+
+	res := b.get(app)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Nil(t, findCookie(res, "cognito-session"), "nothing moved: no Set-Cookie")
+
+	f.clock.Advance(2 * time.Minute) // a touch moves the idle deadline
+	res = b.get(app)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	c := findCookie(res, "cognito-session")
+	require.NotNil(t, c, "the browser must keep the cookie as long as the server keeps the session")
+	assert.Equal(t, id, c.Value, "the same session")
+	assert.Equal(t, int((16 * time.Minute).Seconds()), c.MaxAge)
+
+	for range 4 { // past the tokens' refresh, used every 14 minutes
+		f.clock.Advance(14 * time.Minute)
+		res = b.get(app)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		c = findCookie(res, "cognito-session")
+		require.NotNil(t, c)
+		assert.Equal(t, int((16 * time.Minute).Seconds()), c.MaxAge)
+	}
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "the code, then one refresh on the way")
+}
+
 func findCookie(res *http.Response, name string) *http.Cookie {
 	for _, c := range res.Cookies() {
 		if c.Name == name {
