@@ -239,6 +239,11 @@ func WithRenewMargin(d time.Duration) Option {
 // GlobalSignOut, another app's Revoke) is enforced by Cognito's own endpoints
 // alone, and its tokens pass a JWT check until they expire. A nil store is
 // ignored.
+//
+// A MemoryStore that fills up evicts the entries closest to their expiry,
+// which are the list's (an hour at most) before the sessions' (a day): give
+// the list a MemoryStore of its own rather than the sessions' one, so that
+// sign-ins cannot push sign-outs out of it.
 func WithRevocationList(store SessionStore) Option {
 	return optionFunc(func(s *settings) {
 		if store != nil {
