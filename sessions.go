@@ -218,8 +218,9 @@ type Sessions struct {
 
 // NewSessions returns Sessions that sign users in with flow and keep their
 // tokens in store (NewMemoryStore for one process; a shared store such as
-// Redis for several replicas). flow needs Config, Client and Verifier. It does
-// no I/O.
+// Redis for several replicas). flow needs Config, Client and Verifier, and a
+// loopback Domain when InsecureEmulator is set (ErrInvalidConfig otherwise).
+// It does no I/O.
 func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*Sessions, error) {
 	if flow == nil || flow.Client == nil || flow.Verifier == nil {
 		return nil, fmt.Errorf("%w: NewSessions needs a LoginFlow with a Client and a Verifier", ErrInvalidConfig)
@@ -228,6 +229,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 		return nil, fmt.Errorf("%w: NewSessions needs a SessionStore", ErrInvalidConfig)
 	}
 	if err := flow.Config.validateFor("NewSessions", "Domain", "RedirectURI"); err != nil {
+		return nil, err
+	}
+	if err := flow.checkEmulator(); err != nil {
 		return nil, err
 	}
 	s := &Sessions{
@@ -530,7 +534,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, s.cookie("", -1))
 	w.Header().Set("Cache-Control", "no-store")
 	target := s.flow.Config.LogoutURL()
-	if s.flow.InsecureEmulator {
+	if s.flow.InsecureEmulator && s.flow.checkEmulator() == nil { // never against a real pool
 		target = s.flow.Config.LogoutURI
 		if target == "" {
 			target = "/"

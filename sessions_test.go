@@ -1109,6 +1109,12 @@ func TestSessionsLogoutWithAnEmulator(t *testing.T) {
 	app.flow.Config.LogoutURI = ""
 	res = b.do(app.handler, http.MethodPost, "/logout")
 	assert.Equal(t, "/", res.Header.Get("Location"))
+
+	// Turned on after NewSessions for a real pool's domain: the hosted UI's
+	// /logout all the same, or its session would sign the user in again.
+	app.flow.Config.Domain = "https://myapp.auth.us-east-1.amazoncognito.com"
+	res = b.do(app.handler, http.MethodPost, "/logout")
+	assert.Equal(t, app.flow.Config.LogoutURL(), res.Header.Get("Location"))
 }
 
 func TestSessionsRevocationList(t *testing.T) {
@@ -1307,6 +1313,8 @@ func TestNewSessionsRefusesBadSetups(t *testing.T) {
 
 	noRedirect := cfg
 	noRedirect.RedirectURI = ""
+	realDomain := cfg
+	realDomain.Domain = "https://myapp.auth.us-east-1.amazoncognito.com"
 	for name, tc := range map[string]struct {
 		flow  *cognito.LoginFlow
 		store cognito.SessionStore
@@ -1321,6 +1329,7 @@ func TestNewSessionsRefusesBadSetups(t *testing.T) {
 		"login path relative":      {flow, store, []cognito.SessionOption{cognito.WithLoginPath("login")}},
 		"__Host- cookie over http": {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("__Host-s")}},
 		"invalid cookie name":      {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("a b")}},
+		"emulator on a real pool":  {&cognito.LoginFlow{Config: realDomain, Client: client, Verifier: v, InsecureEmulator: true}, store, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := cognito.NewSessions(tc.flow, tc.store, tc.opts...)
