@@ -234,7 +234,9 @@ func WithRenewMargin(d time.Duration) Option {
 // The check runs after every other check, on cache hits too: one store Find
 // per verified token. A store that fails makes the token fail with
 // ErrRevocationListUnavailable (RequireAccessToken answers 503): an unknown
-// answer never lets a token through. The list sees only sign-outs made
+// answer never lets a token through. Calls to a store with scs's context
+// variants are bounded by DefaultStoreTimeout; a store without them must
+// bound its own. The list sees only sign-outs made
 // through Sessions; a revocation made elsewhere (the AWS console,
 // GlobalSignOut, another app's Revoke) is enforced by Cognito's own endpoints
 // alone, and its tokens pass a JWT check until they expire. A nil store is
