@@ -428,17 +428,18 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, status)
 		return
 	}
-	if old, ok := s.cookieID(r); ok {
-		s.endOld(ctx, sessionKey(old))
-	}
 	now := s.now()
 	rec := &sessionRecord{created: now, lastSeen: now}
 	rec.setTokens(tokens, now)
 	sid := GenerateVerifier()
 	if err := s.commit(ctx, sessionKey(sid), rec); err != nil {
+		// The session the browser had, if any, is left as it was.
 		s.log.ErrorContext(ctx, "cognito: cannot store a new session", "sub", id.Subject, "err", err)
 		s.signInPage(w, http.StatusServiceUnavailable)
 		return
+	}
+	if old, ok := s.cookieID(r); ok {
+		s.endOld(ctx, sessionKey(old))
 	}
 	http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 	w.Header().Set("Cache-Control", "no-store")

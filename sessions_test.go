@@ -875,6 +875,19 @@ func TestSessionsStoreFailures(t *testing.T) {
 		assert.Empty(t, other.cookie("cognito-session"))
 	})
 
+	t.Run("a failing store at a second sign-in keeps the first session", func(t *testing.T) {
+		user := f.browser()
+		user.signIn(t, app, "")
+		first := user.cookie("cognito-session")
+		cb := user.callbackURL(t, app, "")
+		app.store.failCommit.Store(true)
+		res := user.do(app.handler, http.MethodGet, cb)
+		app.store.failCommit.Store(false)
+		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.Equal(t, first, user.cookie("cognito-session"))
+		assert.Equal(t, http.StatusOK, user.get(app).StatusCode, "a store that failed lost no session")
+	})
+
 	t.Run("sign-out while a successor waits for the store", func(t *testing.T) {
 		other := f.browser()
 		other.signIn(t, app, "")
