@@ -646,7 +646,10 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		// The cookie was set to die at the idle deadline of its sign-in;
 		// without this, a browser would drop it a day after sign-in however
 		// busy the user.
+		// no-store, as every answer that sets it: no shared cache may keep
+		// a session ID for another user. The handler may say otherwise.
 		http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
+		w.Header().Set("Cache-Control", "no-store")
 	}
 	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }

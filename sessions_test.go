@@ -391,6 +391,7 @@ func TestSessionsCookieFollowsTheIdleDeadline(t *testing.T) {
 	require.NotNil(t, c, "the browser must keep the cookie as long as the server keeps the session")
 	assert.Equal(t, id, c.Value, "the same session")
 	assert.Equal(t, int((16 * time.Minute).Seconds()), c.MaxAge)
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "a session ID in no shared cache")
 
 	for range 4 { // past the tokens' refresh, used every 14 minutes
 		f.clock.Advance(14 * time.Minute)
