@@ -163,7 +163,8 @@ func WithStoreTimeout(d time.Duration) SessionOption {
 }
 
 // WithLoginPath sets the path of the Login handler, where Require sends the
-// page navigations of signed-out users. Default DefaultLoginPath.
+// page navigations of signed-out users (with ?return_to= added, so the path
+// has no query). Default DefaultLoginPath.
 func WithLoginPath(path string) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.loginPath = path })
 }
@@ -259,7 +260,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if safeReturnTo(s.loginPath) != s.loginPath || s.loginPath == "/" {
+	if safeReturnTo(s.loginPath) != s.loginPath || s.loginPath == "/" || strings.ContainsAny(s.loginPath, "?#") {
 		return nil, fmt.Errorf("%w: the login path %q is not a path of this site", ErrInvalidConfig, clean(s.loginPath, 64))
 	}
 	if s.cookieName == "" {

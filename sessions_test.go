@@ -1341,6 +1341,7 @@ func TestNewSessionsRefusesBadSetups(t *testing.T) {
 		"no redirect URI":          {&cognito.LoginFlow{Config: noRedirect, Client: client, Verifier: v}, store, nil},
 		"login path off-site":      {flow, store, []cognito.SessionOption{cognito.WithLoginPath("//evil.example/login")}},
 		"login path relative":      {flow, store, []cognito.SessionOption{cognito.WithLoginPath("login")}},
+		"login path with a query":  {flow, store, []cognito.SessionOption{cognito.WithLoginPath("/login?next=1")}},
 		"__Host- cookie over http": {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("__Host-s")}},
 		"invalid cookie name":      {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("a b")}},
 		"emulator on a real pool":  {&cognito.LoginFlow{Config: realDomain, Client: client, Verifier: v, InsecureEmulator: true}, store, nil},
