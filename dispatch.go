@@ -5,8 +5,9 @@ import "context"
 // AccessTokenVerifier is what RequireAccessToken needs: *Verifier and
 // *MultiPoolVerifier are ones, and so is a type of the caller's that picks
 // among them by its own rules. Errors should wrap this package's sentinels:
-// RequireAccessToken answers ErrJWKSUnavailable and ErrEndpointUnavailable
-// with 503, ErrInvalidConfig with 500, and any other error with 401.
+// RequireAccessToken answers ErrJWKSUnavailable, ErrEndpointUnavailable and
+// ErrRevocationListUnavailable with 503, ErrInvalidConfig with 500, and any
+// other error with 401.
 type AccessTokenVerifier interface {
 	VerifyAccessToken(ctx context.Context, raw string) (*AccessToken, error)
 }

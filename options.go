@@ -234,11 +234,18 @@ func WithRenewMargin(d time.Duration) Option {
 // The check runs after every other check, on cache hits too: one store Find
 // per verified token. A store that fails makes the token fail with
 // ErrRevocationListUnavailable (RequireAccessToken answers 503): an unknown
-// answer never lets a token through. The list sees only sign-outs made
+// answer never lets a token through. Calls to a store with scs's context
+// variants are bounded by DefaultStoreTimeout; a store without them must
+// bound its own. The list sees only sign-outs made
 // through Sessions; a revocation made elsewhere (the AWS console,
 // GlobalSignOut, another app's Revoke) is enforced by Cognito's own endpoints
 // alone, and its tokens pass a JWT check until they expire. A nil store is
 // ignored.
+//
+// A MemoryStore that fills up evicts the entries closest to their expiry,
+// which are the list's (an hour at most) before the sessions' (a day): give
+// the list a MemoryStore of its own rather than the sessions' one, so that
+// sign-ins cannot push sign-outs out of it.
 func WithRevocationList(store SessionStore) Option {
 	return optionFunc(func(s *settings) {
 		if store != nil {

@@ -32,6 +32,11 @@ func (v *Verifier) checkRevoked(ctx context.Context, key string) error {
 	if v.revocations == nil || key == "" {
 		return nil
 	}
+	if _, ok := v.revocations.(ctxFinder); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = storeContext(ctx)
+		defer cancel()
+	}
 	_, found, err := findIn(ctx, v.revocations, key)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRevocationListUnavailable, err)
@@ -40,6 +45,14 @@ func (v *Verifier) checkRevoked(ctx context.Context, key string) error {
 		return fmt.Errorf("%w: its sign-in was signed out", ErrTokenRevoked)
 	}
 	return nil
+}
+
+// storeContext bounds calls to the revocation list's store by
+// DefaultStoreTimeout, whatever the caller's context allows: a request's
+// context has no deadline by default, and a store that stalls must be
+// answered with ErrRevocationListUnavailable, not hold the request.
+func storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, DefaultStoreTimeout)
 }
 
 // listRevoked puts the sign-ins of raws (ID or access tokens that this
@@ -64,6 +77,8 @@ func (v *Verifier) listRevoked(ctx context.Context, raws ...string) error {
 		}
 	}
 	now := v.now()
+	ctx, cancel := storeContext(ctx)
+	defer cancel()
 	for key, exp := range until {
 		if !exp.After(now) {
 			continue // expired tokens fail anyway

@@ -2,6 +2,7 @@ package cognito_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,40 @@ func TestRevocationListByJTI(t *testing.T) {
 // BenchmarkRevocationCheck measures what WithRevocationList adds to a
 // verification served from the verified-token cache, with a MemoryStore:
 // one Find per verify.
+// deadlineStore is a ctx store over a MemoryStore that records the
+// deadline of the context each FindCtx got.
+type deadlineStore struct {
+	*cognito.MemoryStore
+	mu        sync.Mutex
+	deadlines []time.Time // zero for a context without one
+}
+
+func (s *deadlineStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
+	d, _ := ctx.Deadline()
+	s.mu.Lock()
+	s.deadlines = append(s.deadlines, d)
+	s.mu.Unlock()
+	return s.Find(id)
+}
+
+func TestRevocationListCallsAreBounded(t *testing.T) {
+	pf := newPoolFixture(t)
+	list := &deadlineStore{MemoryStore: &cognito.MemoryStore{Now: pf.clock.Now}}
+	v, err := cognito.NewVerifier(pf.cfg, cognito.WithClock(pf.clock.Now), cognito.WithRevocationList(list))
+	require.NoError(t, err)
+	tok := pf.pool.MintAccessToken("alice")
+	for range 2 { // a full verification, then a cache hit
+		start := time.Now()
+		_, err = v.VerifyAccessToken(context.Background(), tok) // a request's context has no deadline
+		require.NoError(t, err)
+		list.mu.Lock()
+		d := list.deadlines[len(list.deadlines)-1]
+		list.mu.Unlock()
+		require.False(t, d.IsZero(), "a store that stalls would hold the request for good")
+		assert.False(t, d.After(start.Add(cognito.DefaultStoreTimeout+time.Minute)), "bounded by the store timeout")
+	}
+}
+
 func BenchmarkRevocationCheck(b *testing.B) {
 	for _, tc := range []struct {
 		name string

@@ -163,7 +163,8 @@ func WithStoreTimeout(d time.Duration) SessionOption {
 }
 
 // WithLoginPath sets the path of the Login handler, where Require sends the
-// page navigations of signed-out users. Default DefaultLoginPath.
+// page navigations of signed-out users (with ?return_to= added, so the path
+// has no query). Default DefaultLoginPath.
 func WithLoginPath(path string) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.loginPath = path })
 }
@@ -218,8 +219,9 @@ type Sessions struct {
 
 // NewSessions returns Sessions that sign users in with flow and keep their
 // tokens in store (NewMemoryStore for one process; a shared store such as
-// Redis for several replicas). flow needs Config, Client and Verifier. It does
-// no I/O.
+// Redis for several replicas). flow needs Config, Client and Verifier, and a
+// loopback Domain when InsecureEmulator is set (ErrInvalidConfig otherwise).
+// It does no I/O.
 func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*Sessions, error) {
 	if flow == nil || flow.Client == nil || flow.Verifier == nil {
 		return nil, fmt.Errorf("%w: NewSessions needs a LoginFlow with a Client and a Verifier", ErrInvalidConfig)
@@ -228,6 +230,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 		return nil, fmt.Errorf("%w: NewSessions needs a SessionStore", ErrInvalidConfig)
 	}
 	if err := flow.Config.validateFor("NewSessions", "Domain", "RedirectURI"); err != nil {
+		return nil, err
+	}
+	if err := flow.checkEmulator(); err != nil {
 		return nil, err
 	}
 	s := &Sessions{
@@ -255,7 +260,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if safeReturnTo(s.loginPath) != s.loginPath || s.loginPath == "/" {
+	if safeReturnTo(s.loginPath) != s.loginPath || s.loginPath == "/" || strings.ContainsAny(s.loginPath, "?#") {
 		return nil, fmt.Errorf("%w: the login path %q is not a path of this site", ErrInvalidConfig, clean(s.loginPath, 64))
 	}
 	if s.cookieName == "" {
@@ -424,17 +429,18 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, status)
 		return
 	}
-	if old, ok := s.cookieID(r); ok {
-		s.endOld(ctx, sessionKey(old))
-	}
 	now := s.now()
 	rec := &sessionRecord{created: now, lastSeen: now}
 	rec.setTokens(tokens, now)
 	sid := GenerateVerifier()
 	if err := s.commit(ctx, sessionKey(sid), rec); err != nil {
+		// The session the browser had, if any, is left as it was.
 		s.log.ErrorContext(ctx, "cognito: cannot store a new session", "sub", id.Subject, "err", err)
 		s.signInPage(w, http.StatusServiceUnavailable)
 		return
+	}
+	if old, ok := s.cookieID(r); ok {
+		s.endOld(ctx, sessionKey(old))
 	}
 	http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 	w.Header().Set("Cache-Control", "no-store")
@@ -479,8 +485,9 @@ func (s *Sessions) signInPage(w http.ResponseWriter, status int) {
 // and redirects (303) to the hosted UI's /logout, which ends the hosted UI's
 // own session and returns to Config.LogoutURI. With the flow's
 // InsecureEmulator set, it redirects to LogoutURI (or "/") directly. When the
-// store fails it answers 503 and keeps the cookie, so that the user can try
-// again: a sign-out must end the session on the server too.
+// store or the revocation list fails it answers 503 and keeps the cookie and
+// the session, so that the user can try again: a sign-out must end the
+// session on the server, and on every replica, too.
 func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -512,7 +519,12 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
+				// Deleting the session now would tell the user they are
+				// signed out while every replica keeps accepting the access
+				// token until it expires: keep it, so that a retry lists it.
 				s.log.ErrorContext(ctx, "cognito: cannot list the signed-out tokens as revoked", "err", err)
+				plainError(w, http.StatusServiceUnavailable)
+				return
 			}
 			if err := s.delete(ctx, key); err != nil {
 				s.log.ErrorContext(ctx, "cognito: cannot delete the session at sign-out", "err", err)
@@ -524,7 +536,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, s.cookie("", -1))
 	w.Header().Set("Cache-Control", "no-store")
 	target := s.flow.Config.LogoutURL()
-	if s.flow.InsecureEmulator {
+	if s.flow.InsecureEmulator && s.flow.checkEmulator() == nil { // never against a real pool
 		target = s.flow.Config.LogoutURI
 		if target == "" {
 			target = "/"
@@ -541,7 +553,8 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // (not in the minute before a refresh is due, which records the use itself).
 //
 // A signed-out user (no cookie, an unknown, expired or malformed session, a
-// refresh token that died, tokens on the revocation list) is redirected
+// refresh token that died, tokens on the revocation list or refused by a rule
+// of WithCheck) is redirected
 // (303) to the login path with return_to when the request is a page
 // navigation (Sec-Fetch-Mode: navigate, or without Sec-Fetch-Mode a GET
 // whose Accept has text/html), and answered 401 otherwise. A store, token
@@ -591,12 +604,14 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		s.end(ctx, w, key, "the session's idle or absolute lifetime is over")
 		return nil, errSignedOut
 	}
+	extend := false // the idle deadline moved: the cookie must outlive it too
 	if s.needsRefresh(rec, now) && !(now.Before(rec.expiry) && s.backoff.holds(key, now)) {
 		fresh, err := s.refresh(ctx, key)
 		switch {
 		case err == nil:
 			rec = fresh // the refresh stored it
 			s.backoff.clear(key)
+			extend = true
 		case errors.Is(err, errSignedOut):
 			http.SetCookie(w, s.cookie("", -1))
 			return nil, errSignedOut
@@ -624,7 +639,18 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		if err := s.touch(ctx, key, now); err != nil {
 			// Only the idle deadline was to move: serve the request.
 			s.log.WarnContext(ctx, "cognito: cannot record a session's use", "sub", id.Subject, "err", err)
+		} else {
+			rec.lastSeen, extend = now, true
 		}
+	}
+	if extend {
+		// The cookie was set to die at the idle deadline of its sign-in;
+		// without this, a browser would drop it a day after sign-in however
+		// busy the user.
+		// no-store, as every answer that sets it: no shared cache may keep
+		// a session ID for another user. The handler may say otherwise.
+		http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
+		w.Header().Set("Cache-Control", "no-store")
 	}
 	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }
@@ -647,11 +673,17 @@ func (s *Sessions) touch(ctx context.Context, key string, now time.Time) error {
 }
 
 // endsSession reports whether a stored ID token that fails verification with
-// err ends its session: it was signed out, or it is not a token of this app
-// client (the configuration changed). Anything else (keys unavailable or
-// stale, the revocation list down, clocks apart) keeps the session: the token
-// came from the token endpoint, and the next request may pass.
+// err ends its session: it was signed out, it is not a token of this app
+// client (the configuration changed), or a rule of WithCheck refused it.
+// Anything else (keys unavailable or stale, the revocation list down, a rule
+// that could not decide, clocks apart) keeps the session: the token came from
+// the token endpoint, and the next request may pass.
 func endsSession(err error) bool {
+	if errors.Is(err, ErrCheckFailed) {
+		// A refusal stands until the rule changes its mind; answering 503
+		// meanwhile would say "try again" to a user who cannot get in.
+		return !errors.Is(err, ErrEndpointUnavailable)
+	}
 	for _, e := range []error{
 		ErrTokenRevoked, ErrInvalidSignature, ErrMalformedToken, ErrUnsupportedAlgorithm,
 		ErrInvalidIssuer, ErrInvalidAudience, ErrInvalidTokenUse,

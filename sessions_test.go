@@ -373,6 +373,37 @@ func TestSessionsCookie(t *testing.T) {
 	})
 }
 
+func TestSessionsCookieFollowsTheIdleDeadline(t *testing.T) {
+	f := newSessionFixture(t)
+	app := f.replica(t, []cognito.SessionOption{cognito.WithSessionLifetime(16*time.Minute, 0)})
+	b := f.browser()
+	b.signIn(t, app, "")
+	id := b.cookie("cognito-session")
+
+	res := b.get(app)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Nil(t, findCookie(res, "cognito-session"), "nothing moved: no Set-Cookie")
+
+	f.clock.Advance(2 * time.Minute) // a touch moves the idle deadline
+	res = b.get(app)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	c := findCookie(res, "cognito-session")
+	require.NotNil(t, c, "the browser must keep the cookie as long as the server keeps the session")
+	assert.Equal(t, id, c.Value, "the same session")
+	assert.Equal(t, int((16 * time.Minute).Seconds()), c.MaxAge)
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "a session ID in no shared cache")
+
+	for range 4 { // past the tokens' refresh, used every 14 minutes
+		f.clock.Advance(14 * time.Minute)
+		res = b.get(app)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		c = findCookie(res, "cognito-session")
+		require.NotNil(t, c)
+		assert.Equal(t, int((16 * time.Minute).Seconds()), c.MaxAge)
+	}
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "the code, then one refresh on the way")
+}
+
 func findCookie(res *http.Response, name string) *http.Cookie {
 	for _, c := range res.Cookies() {
 		if c.Name == name {
@@ -773,6 +804,36 @@ func TestSessionsJWKSDown(t *testing.T) {
 	assert.Equal(t, http.StatusOK, b.get(fresh).StatusCode, "keys back: the same session works")
 }
 
+func TestSessionsRefusedByACheck(t *testing.T) {
+	f := newSessionFixture(t)
+	var refuse, undecided atomic.Bool
+	errSuspended := errors.New("tenant suspended")
+	a := f.replica(t, nil, cognito.WithCheck(func(context.Context, cognito.VerifiedToken) error {
+		switch {
+		case undecided.Load():
+			return fmt.Errorf("tenant service: %w", cognito.ErrEndpointUnavailable)
+		case refuse.Load():
+			return errSuspended
+		}
+		return nil
+	}))
+	b := f.browser()
+	b.signIn(t, a, "")
+	require.Equal(t, http.StatusOK, b.get(a).StatusCode)
+
+	undecided.Store(true)
+	assert.Equal(t, http.StatusServiceUnavailable, b.get(a).StatusCode, "a rule that could not decide keeps the session")
+	undecided.Store(false)
+	require.Equal(t, http.StatusOK, b.get(a).StatusCode)
+
+	refuse.Store(true)
+	sid := b.cookie("cognito-session")
+	assert.Equal(t, http.StatusUnauthorized, b.get(a).StatusCode, "a refusal is a signed-out user, not a 503 until the session expires")
+	_, found, err := f.mem.Find(storeKey(sid))
+	require.NoError(t, err)
+	assert.False(t, found, "the refused session is deleted")
+}
+
 func TestSessionsStoreFailures(t *testing.T) {
 	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
 	app := f.replica(t, nil)
@@ -813,6 +874,19 @@ func TestSessionsStoreFailures(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 		assert.Contains(t, body(res), `<a href="/login">Sign in again</a>`)
 		assert.Empty(t, other.cookie("cognito-session"))
+	})
+
+	t.Run("a failing store at a second sign-in keeps the first session", func(t *testing.T) {
+		user := f.browser()
+		user.signIn(t, app, "")
+		first := user.cookie("cognito-session")
+		cb := user.callbackURL(t, app, "")
+		app.store.failCommit.Store(true)
+		res := user.do(app.handler, http.MethodGet, cb)
+		app.store.failCommit.Store(false)
+		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.Equal(t, first, user.cookie("cognito-session"))
+		assert.Equal(t, http.StatusOK, user.get(app).StatusCode, "a store that failed lost no session")
 	})
 
 	t.Run("sign-out while a successor waits for the store", func(t *testing.T) {
@@ -1049,6 +1123,12 @@ func TestSessionsLogoutWithAnEmulator(t *testing.T) {
 	app.flow.Config.LogoutURI = ""
 	res = b.do(app.handler, http.MethodPost, "/logout")
 	assert.Equal(t, "/", res.Header.Get("Location"))
+
+	// Turned on after NewSessions for a real pool's domain: the hosted UI's
+	// /logout all the same, or its session would sign the user in again.
+	app.flow.Config.Domain = "https://myapp.auth.us-east-1.amazoncognito.com"
+	res = b.do(app.handler, http.MethodPost, "/logout")
+	assert.Equal(t, app.flow.Config.LogoutURL(), res.Header.Get("Location"))
 }
 
 func TestSessionsRevocationList(t *testing.T) {
@@ -1094,6 +1174,30 @@ func TestSessionsRevocationList(t *testing.T) {
 	_, found, err := list.mem.Find(calls[0].id)
 	require.NoError(t, err)
 	assert.False(t, found, "the entry expires with the tokens")
+}
+
+func TestSessionsLogoutRevocationListFailure(t *testing.T) {
+	f := newSessionFixture(t)
+	list := &testStore{mem: &cognito.MemoryStore{Now: f.clock.Now}}
+	app := f.replica(t, nil, cognito.WithRevocationList(list))
+	b := f.browser()
+	b.signIn(t, app, "")
+	require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+	access := app.last.Load().AccessToken
+
+	list.failCommit.Store(true)
+	res := b.do(app.handler, http.MethodPost, "/logout")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a sign-out other replicas would not see is no sign-out")
+	assert.NotEmpty(t, b.cookie("cognito-session"), "kept, so that the user can try again")
+	_, found, err := f.mem.Find(storeKey(b.cookie("cognito-session")))
+	require.NoError(t, err)
+	assert.True(t, found, "the session is kept for the retry")
+
+	list.failCommit.Store(false)
+	res = b.do(app.handler, http.MethodPost, "/logout")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, err = app.flow.Verifier.VerifyAccessToken(context.Background(), access)
+	assert.ErrorIs(t, err, cognito.ErrTokenRevoked, "the retry listed the sign-in")
 }
 
 func TestSessionsRevokedSessionEndsOnEveryReplica(t *testing.T) {
@@ -1223,6 +1327,8 @@ func TestNewSessionsRefusesBadSetups(t *testing.T) {
 
 	noRedirect := cfg
 	noRedirect.RedirectURI = ""
+	realDomain := cfg
+	realDomain.Domain = "https://myapp.auth.us-east-1.amazoncognito.com"
 	for name, tc := range map[string]struct {
 		flow  *cognito.LoginFlow
 		store cognito.SessionStore
@@ -1235,8 +1341,10 @@ func TestNewSessionsRefusesBadSetups(t *testing.T) {
 		"no redirect URI":          {&cognito.LoginFlow{Config: noRedirect, Client: client, Verifier: v}, store, nil},
 		"login path off-site":      {flow, store, []cognito.SessionOption{cognito.WithLoginPath("//evil.example/login")}},
 		"login path relative":      {flow, store, []cognito.SessionOption{cognito.WithLoginPath("login")}},
+		"login path with a query":  {flow, store, []cognito.SessionOption{cognito.WithLoginPath("/login?next=1")}},
 		"__Host- cookie over http": {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("__Host-s")}},
 		"invalid cookie name":      {flow, store, []cognito.SessionOption{cognito.WithSessionCookieName("a b")}},
+		"emulator on a real pool":  {&cognito.LoginFlow{Config: realDomain, Client: client, Verifier: v, InsecureEmulator: true}, store, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := cognito.NewSessions(tc.flow, tc.store, tc.opts...)

@@ -74,7 +74,8 @@ func status(err error) int {
 	switch {
 	case errors.Is(err, errRepeatedData):
 		return http.StatusBadRequest
-	case errors.Is(err, cognito.ErrJWKSUnavailable), errors.Is(err, cognito.ErrEndpointUnavailable):
+	case errors.Is(err, cognito.ErrJWKSUnavailable), errors.Is(err, cognito.ErrEndpointUnavailable),
+		errors.Is(err, cognito.ErrRevocationListUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, cognito.ErrInvalidConfig):
 		return http.StatusInternalServerError
@@ -104,9 +105,10 @@ func TokenFromContext(ctx context.Context) (*Token, bool) {
 // refuses an access token whose sub is not the verified user's.
 //
 // The statuses are RequireUser's: 401 for a missing or invalid token (or
-// another user's), 400 for two headers, 503 when the pool's keys or its
-// endpoint are unavailable (ErrJWKSUnavailable, ErrEndpointUnavailable), 500
-// for a nil v. The Authorization header is neither read nor changed.
+// another user's, or one on v's revocation list), 400 for two headers, 503
+// when the pool's keys, its endpoint or v's revocation list are unavailable
+// (ErrJWKSUnavailable, ErrEndpointUnavailable, ErrRevocationListUnavailable),
+// 500 for a nil v. The Authorization header is neither read nor changed.
 func RequireAccessToken(v cognito.AccessTokenVerifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -160,6 +160,8 @@ func TestRequireAccessToken(t *testing.T) {
 		}{
 			{fmt.Errorf("wrapped: %w", cognito.ErrEndpointUnavailable), http.StatusServiceUnavailable},
 			{fmt.Errorf("wrapped: %w", cognito.ErrJWKSUnavailable), http.StatusServiceUnavailable},
+			{fmt.Errorf("wrapped: %w", cognito.ErrRevocationListUnavailable), http.StatusServiceUnavailable},
+			{fmt.Errorf("wrapped: %w", cognito.ErrTokenRevoked), http.StatusUnauthorized},
 			{fmt.Errorf("wrapped: %w", cognito.ErrInvalidConfig), http.StatusInternalServerError},
 			{fmt.Errorf("wrapped: %w", cognito.ErrTokenExpired), http.StatusUnauthorized},
 			{nil, http.StatusInternalServerError}, // no token and no error

@@ -166,6 +166,19 @@ type Token struct {
 	claims                   []byte
 }
 
+// Format prints the token's fields without the raw claims it keeps for
+// Claims, as the cognito package's token types print.
+func (t Token) Format(f fmt.State, verb rune) {
+	type Token tokenFields // no methods: the usual formatting of every verb
+	t.claims = nil
+	fmt.Fprintf(f, fmt.FormatString(f, verb), Token(t))
+}
+
+// String is t as %v prints it: its fields, without the raw claims.
+func (t Token) String() string { return fmt.Sprintf("%v", t) }
+
+type tokenFields Token
+
 // Claims decodes every claim of the token into v, as encoding/json does: use
 // it for claims without a field here, such as "email_verified",
 // "custom:tenant" or "phone_number".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -396,4 +397,16 @@ func TestVerifySizeLimit(t *testing.T) {
 	require.NoError(t, err, "%d bytes", len(under))
 	_, err = f.v.Verify(context.Background(), over)
 	requireOnly(t, err, cognito.ErrMalformedToken)
+}
+
+func TestTokenPrintsWithoutRawClaims(t *testing.T) {
+	f := newFixture(t)
+	tok, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	require.NoError(t, err)
+	for _, format := range []string{"%v", "%+v", "%s"} {
+		out := fmt.Sprintf(format, tok)
+		assert.Contains(t, out, "sub-1", format)
+		assert.NotContains(t, out, "[123 34", format+": the claims' bytes")
+	}
+	assert.Contains(t, fmt.Sprintf("%#v", *tok), "alb.Token{")
 }

@@ -83,19 +83,21 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webapp: RedirectURI: %w", err)
 	}
-	store := s.store
+	store, list := s.store, s.store
 	if store == nil {
-		store = &cognito.MemoryStore{Now: s.now}
+		// Two MemoryStores: a full one drops the entries closest to their
+		// expiry, and sign-ins must not push sign-outs out of the list.
+		store, list = &cognito.MemoryStore{Now: s.now}, &cognito.MemoryStore{Now: s.now}
 	}
 	coreOpts := []cognito.Option{cognito.WithClock(s.now), cognito.WithHTTPClient(s.httpClient)}
 	client, err := cognito.NewClient(cfg, coreOpts...)
 	if err != nil {
 		return nil, err
 	}
-	// The revocation list shares the sessions' store: a sign-out on any
-	// replica lists the session's tokens there, and every replica's API
-	// refuses them from then on.
-	verifier, err := cognito.NewVerifier(cfg, append(coreOpts, cognito.WithRevocationList(store))...)
+	// With Redis, the revocation list shares the sessions' store: a sign-out
+	// on any replica lists the session's tokens there, and every replica's
+	// API refuses them from then on.
+	verifier, err := cognito.NewVerifier(cfg, append(coreOpts, cognito.WithRevocationList(list))...)
 	if err != nil {
 		return nil, err
 	}
