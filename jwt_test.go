@@ -522,3 +522,50 @@ func TestTokenCacheHitRefreshesStaleKeys(t *testing.T) {
 	require.ErrorIs(t, err, cognito.ErrUnknownKey)
 	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointJWKS))
 }
+
+// hostileHeader returns a header of about size bytes before base64: the
+// pool's kid and alg after as many distinct escaped and non-ASCII member
+// names of about nameLen bytes as fit, the costliest names to compare.
+func hostileHeader(kid string, size, nameLen int) []byte {
+	var b strings.Builder
+	b.WriteString(`{`)
+	for i := 0; b.Len() < size-len(kid)-nameLen-40; i++ {
+		pad := strings.Repeat(`\u00e9`, nameLen/6)
+		if i%2 == 1 {
+			pad = strings.Repeat("é", nameLen/2)
+		}
+		fmt.Fprintf(&b, `"\u0061%s%x":0,`, pad, i)
+	}
+	b.WriteString(`"kid":` + fmt.Sprintf("%q", kid) + `,"alg":"RS256"}`)
+	return []byte(b.String())
+}
+
+// BenchmarkVerifyHostileHeader compares a valid verify with tokens whose
+// header is all member names, which are read before any signature check: a
+// 64 KiB token (refused by the header's 4 KiB cap), 4 KiB of short names
+// (refused at the 33rd member) and 30 long ones just under the cap.
+func BenchmarkVerifyHostileHeader(b *testing.B) {
+	pool := cognitotest.NewServer(b)
+	v, err := cognito.NewVerifier(pool.Config(), cognito.WithTokenCacheSize(0))
+	require.NoError(b, err)
+	ctx := context.Background()
+	valid := pool.MintIDToken("alice")
+	_, err = v.VerifyIDToken(ctx, valid)
+	require.NoError(b, err)
+	claims := strings.Split(valid, ".")[1]
+	enc := base64.RawURLEncoding.EncodeToString
+	kid := pool.SigningKeyID("id")
+	for _, bc := range []struct{ name, raw string }{
+		{"valid", valid},
+		{"64KiB-token-of-short-names", enc(hostileHeader(kid, 46<<10, 0)) + "." + claims + ".AAAA"},
+		{"4KiB-header-of-short-names", enc(hostileHeader(kid, 4<<10, 0)) + "." + claims + ".AAAA"},
+		{"4KiB-header-of-30-long-names", enc(hostileHeader(kid, 4<<10, 120)) + "." + claims + ".AAAA"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = v.VerifyIDToken(ctx, bc.raw)
+			}
+		})
+	}
+}
