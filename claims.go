@@ -28,9 +28,9 @@ var (
 // go two levels deep.
 const maxJSONDepth = 32
 
-// eachMember calls fn with the name and raw value of each member of the JSON
-// object data, and fails on invalid JSON (RFC 8259, as json.Valid judges it),
-// a non-object, nesting deeper than maxJSONDepth or a repeated name. Names are
+// eachMember calls fn with the name (valid only during the call) and raw
+// value of each member of the JSON object data, and fails on invalid JSON
+// (RFC 8259, as json.Valid judges it), a non-object, nesting deeper than maxJSONDepth or a repeated name. Names are
 // compared as encoding/json decodes them, unescaped and with invalid UTF-8
 // replaced by U+FFFD, so "\u0061ud" repeats "aud", and names that differ only
 // in invalid bytes repeat each other. With fold, names are compared as
@@ -48,15 +48,15 @@ func eachMember(data []byte, fold bool, fn func(name, value []byte) error) error
 	}
 	// The names (or folded names) of the first members are kept back to
 	// back in names, on the stack, and compared one by one: fastest for
-	// tokens as Cognito makes them. Past len(seen) names a map takes over, so that
-	// thousands of members cost linear time, not quadratic.
+	// tokens as Cognito makes them. Past len(keys) names a map takes over,
+	// so that thousands of members cost linear time, not quadratic.
 	var (
 		keys     [32][]byte
 		names    [512]byte
-		scratch  [64]byte
-		unquoted [64]byte
+		folded   [64]byte
+		unquoted []byte // reused by every escaped name: fn must not keep name
 	)
-	seen, buf, seenSet := keys[:0], names[:0], map[string]struct{}(nil)
+	seen, buf, seenSet := 0, names[:0], map[string]struct{}(nil)
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		i++
@@ -71,25 +71,26 @@ func eachMember(data []byte, fold bool, fn func(name, value []byte) error) error
 			}
 			name := data[i+1 : end-1]
 			if !plainString(data[i:end]) {
-				name = appendUnquoted(unquoted[:0], data[i:end])
+				unquoted = appendUnquoted(unquoted[:0], data[i:end])
+				name = unquoted
 			}
 			key := name
 			if fold {
-				key = appendFoldedName(scratch[:0], name)
+				key = appendFoldedName(folded[:0], name)
 			}
 			repeated := false
 			if seenSet == nil {
-				start := len(buf)
-				buf = append(buf, key...)
-				key := buf[start:]
-				for _, k := range seen {
+				for _, k := range keys[:seen] {
 					repeated = repeated || bytes.Equal(k, key)
 				}
-				if !repeated && len(seen) < cap(seen) {
-					seen = append(seen, key)
+				if !repeated && seen < len(keys) {
+					start := len(buf)
+					buf = append(buf, key...)
+					keys[seen] = buf[start:]
+					seen++
 				} else if !repeated {
-					seenSet = make(map[string]struct{}, 2*len(seen))
-					for _, k := range seen {
+					seenSet = make(map[string]struct{}, 2*seen)
+					for _, k := range keys[:seen] {
 						seenSet[string(k)] = struct{}{}
 					}
 				}
