@@ -2,6 +2,10 @@ package cognito
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +222,39 @@ func TestDecodeBool(t *testing.T) {
 	}
 	_, err := decodeBool([]byte(`"True"`))
 	assert.Error(t, err)
+}
+
+func TestReadClaimsNamesEveryCaseOfParseClaims(t *testing.T) {
+	// A claim parseClaims reads must be in readClaims, or a token could
+	// carry it in another case for Claims(v) to read instead: the cases of
+	// parseClaims's switch are read from the source and compared.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "claims.go", nil, 0)
+	require.NoError(t, err)
+	cases := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		fn, ok := n.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "parseClaims" {
+			return true
+		}
+		ast.Inspect(fn, func(n ast.Node) bool {
+			if cc, ok := n.(*ast.CaseClause); ok {
+				for _, e := range cc.List {
+					if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, err := strconv.Unquote(lit.Value)
+						require.NoError(t, err)
+						cases[s] = true
+					}
+				}
+			}
+			return true
+		})
+		return false
+	})
+	require.NotEmpty(t, cases)
+	folded := map[string]struct{}{}
+	for c := range cases {
+		folded[string(appendFoldedName(nil, []byte(c)))] = struct{}{}
+	}
+	assert.Equal(t, folded, readClaims)
 }
