@@ -30,15 +30,25 @@ const maxJSONDepth = 32
 
 // eachMember calls fn with the name (valid only during the call) and raw
 // value of each member of the JSON object data, and fails on invalid JSON
-// (RFC 8259, as json.Valid judges it), a non-object, nesting deeper than maxJSONDepth or a repeated name. Names are
-// compared as encoding/json decodes them, unescaped and with invalid UTF-8
+// (RFC 8259, as json.Valid judges it), a non-object, nesting deeper than
+// maxJSONDepth or a repeated name. Names are compared as encoding/json decodes them, unescaped and with invalid UTF-8
 // replaced by U+FFFD, so "\u0061ud" repeats "aud", and names that differ only
-// in invalid bytes repeat each other. With fold, names are compared as
+// in invalid bytes repeat each other. eachMemberFolded compares names as
 // encoding/json matches them to struct fields, folded too (see
 // appendFoldedName): "AUD" repeats "aud" and "\u017fub" ("ſub") repeats
 // "sub", so that Claims(v) never sees two candidates for one field. It
 // validates as it goes, in one pass.
-func eachMember(data []byte, fold bool, fn func(name, value []byte) error) error {
+func eachMember(data []byte, fn func(name, value []byte) error) error {
+	return scanMembers(data, false, fn)
+}
+
+// eachMemberFolded is eachMember with names compared folded, as
+// encoding/json matches them to struct fields.
+func eachMemberFolded(data []byte, fn func(name, value []byte) error) error {
+	return scanMembers(data, true, fn)
+}
+
+func scanMembers(data []byte, fold bool, fn func(name, value []byte) error) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		if _, err := scanValue(data, i, 0); err != nil {
@@ -526,7 +536,7 @@ const maxHeaderMembers = 32
 func parseHeader(data []byte) (header, error) {
 	var h header
 	members := 0
-	err := eachMember(data, false, func(name, v []byte) error {
+	err := eachMember(data, func(name, v []byte) error {
 		var err error
 		if members++; members > maxHeaderMembers {
 			return fmt.Errorf("has more than %d members", maxHeaderMembers)
@@ -603,7 +613,7 @@ var usernameClaim = map[string]string{"id": "cognito:username", "access": "usern
 func parseClaims(data []byte, use string) (claims, error) {
 	var c claims
 	userClaim := usernameClaim[use]
-	err := eachMember(data, true, func(name, v []byte) error {
+	err := eachMemberFolded(data, func(name, v []byte) error {
 		var err error
 		switch n := string(name); n {
 		case "iss":

@@ -19,7 +19,7 @@ import (
 
 func members(data string, fold bool) ([]string, error) {
 	var names []string
-	err := eachMember([]byte(data), fold, func(name, _ []byte) error {
+	err := scanMembers([]byte(data), fold, func(name, _ []byte) error {
 		names = append(names, string(name))
 		return nil
 	})

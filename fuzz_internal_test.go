@@ -51,7 +51,7 @@ func FuzzEachMember(f *testing.F) {
 func fuzzEachMember(t *testing.T, data []byte, fold bool) {
 	var names []string
 	var values [][]byte
-	err := eachMember(data, fold, func(name, value []byte) error {
+	err := scanMembers(data, fold, func(name, value []byte) error {
 		names = append(names, string(name))
 		values = append(values, bytes.Clone(value))
 		return nil
@@ -435,13 +435,13 @@ func TestEachMemberRepeatsAmongManyMembers(t *testing.T) {
 	for _, dup := range []string{`"m3"`, `"m4999"`, `"\u006d100"`} {
 		doc := b.String() + dup + `:0}`
 		for _, fold := range []bool{false, true} {
-			require.ErrorContains(t, eachMember([]byte(doc), fold, func(_, _ []byte) error { return nil }), "repeats member", dup)
+			require.ErrorContains(t, scanMembers([]byte(doc), fold, func(_, _ []byte) error { return nil }), "repeats member", dup)
 		}
 	}
 	for _, dup := range []string{`"M3"`, `"\u017f"`, `"K"`} { // ſ and the Kelvin sign
 		doc := b.String() + `"s":0,"k":0,` + dup + `:0}`
-		require.NoError(t, eachMember([]byte(doc), false, func(_, _ []byte) error { return nil }))
-		require.ErrorContains(t, eachMember([]byte(doc), true, func(_, _ []byte) error { return nil }), "repeats member", dup)
+		require.NoError(t, eachMember([]byte(doc), func(_, _ []byte) error { return nil }))
+		require.ErrorContains(t, eachMemberFolded([]byte(doc), func(_, _ []byte) error { return nil }), "repeats member", dup)
 	}
-	require.NoError(t, eachMember([]byte(b.String()+`"last":0}`), true, func(_, _ []byte) error { return nil }))
+	require.NoError(t, eachMemberFolded([]byte(b.String()+`"last":0}`), func(_, _ []byte) error { return nil }))
 }
