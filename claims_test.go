@@ -80,6 +80,9 @@ func TestEachMemberGrammar(t *testing.T) {
 		`{"a":1}}`:               errInvalidJSON,
 		`{"a":1 "b":2}`:          errInvalidJSON,
 		`{"":1}`:                 nil,
+		`{"a":"\uFFFF"}`:         nil,
+		`true`:                   errNotObject, // a literal that ends the input
+		`null`:                   errNotObject,
 		`[]`:                     errNotObject,
 		`"s"`:                    errNotObject,
 		``:                       errInvalidJSON,

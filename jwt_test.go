@@ -582,6 +582,24 @@ func BenchmarkVerifyHostileHeader(b *testing.B) {
 	}
 }
 
+func TestVerifySplitsIntoThreeParts(t *testing.T) {
+	f := newPoolFixture(t)
+	good := f.pool.MintIDToken("alice")
+	parts := strings.Split(good, ".")
+	h, p, s := parts[0], parts[1], parts[2]
+	for _, raw := range []string{h, h + "." + p, good + "." + s, h + "." + p + ".." + s, h + "." + p + "." + s + "."} {
+		_, err := f.v.VerifyIDToken(context.Background(), raw)
+		require.ErrorIs(t, err, cognito.ErrMalformedToken)
+		assert.ErrorContains(t, err, "not three base64url parts", "%d dots", strings.Count(raw, "."))
+	}
+	// Three parts, one of them empty: each is then judged for what it is.
+	_, err := f.v.VerifyIDToken(context.Background(), "."+p+"."+s)
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "header is not valid JSON")
+	_, err = f.v.VerifyIDToken(context.Background(), h+".."+s)
+	require.ErrorIs(t, err, cognito.ErrInvalidSignature)
+}
+
 func TestVerifyTokenLengthLimit(t *testing.T) {
 	// 64 KiB is the longest token looked at; one byte more is refused
 	// before any work.
