@@ -150,7 +150,7 @@ func TestMaxJSONDepth(t *testing.T) {
 
 func TestDecodeStringMatchesEncodingJSON(t *testing.T) {
 	for _, q := range []string{
-		`""`, `"plain"`, `"\"\\\/\b\f\n\r\t"`, `"\u00e9\u00E9\u004A\u004a\u0000"`, `"\uABCD\uabcd\u0fF0\uF00f\uFEFF"`,
+		`""`, `"plain"`, `"\\"`, `"\\\\"`, `"\"\\\/\b\f\n\r\t"`, `"\u00e9\u00E9\u004A\u004a\u0000"`, `"\uABCD\uabcd\u0fF0\uF00f\uFEFF"`,
 		`"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ud83d\u0041"`, `"\ude00\ud83d"`, `"\ud83d\ud83d\ude00"`,
 		`"\ud83d\`, "\"a\x80b\"", "\"\xff\xfe\"", "\"é\xc3\"", `"😀"`, "\"\xed\xa0\x80\"",
 	} {
