@@ -175,6 +175,8 @@ func TestDecodeNumericDate(t *testing.T) {
 		"253402300799":   time.Unix(maxNumericDate, 0),
 		"253402300799.0": time.Unix(maxNumericDate, 0),
 		"1.5":            time.Unix(1, 5e8),
+		"9.5":            time.Unix(9, 5e8),
+		"9e2":            time.Unix(900, 0),
 		"1795000000.25":  time.Unix(1795000000, 25e7),
 		"1.795e9":        time.Unix(1795000000, 0),
 		"0.5":            time.Unix(0, 5e8),
