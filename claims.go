@@ -2,12 +2,14 @@ package cognito
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The header and claims are decoded by walking the top-level members of the
@@ -26,13 +28,27 @@ var (
 // go two levels deep.
 const maxJSONDepth = 32
 
-// eachMember calls fn with the name and raw value of each member of the JSON
-// object data, and fails on invalid JSON (RFC 8259, as json.Valid judges it),
-// a non-object, nesting deeper than maxJSONDepth or a repeated name. Names are
-// compared as encoding/json decodes them, unescaped and with invalid UTF-8
+// eachMember calls fn with the name (valid only during the call) and raw
+// value of each member of the JSON object data, and fails on invalid JSON
+// (RFC 8259, as json.Valid judges it), a non-object, nesting deeper than
+// maxJSONDepth or a repeated name. Names are compared as encoding/json decodes them, unescaped and with invalid UTF-8
 // replaced by U+FFFD, so "\u0061ud" repeats "aud", and names that differ only
-// in invalid bytes repeat each other. It validates as it goes, in one pass.
+// in invalid bytes repeat each other. eachMemberFolded compares names as
+// encoding/json matches them to struct fields, folded too (see
+// appendFoldedName): "AUD" repeats "aud" and "\u017fub" ("ſub") repeats
+// "sub", so that Claims(v) never sees two candidates for one field. It
+// validates as it goes, in one pass.
 func eachMember(data []byte, fn func(name, value []byte) error) error {
+	return scanMembers(data, false, fn)
+}
+
+// eachMemberFolded is eachMember with names compared folded, as
+// encoding/json matches them to struct fields.
+func eachMemberFolded(data []byte, fn func(name, value []byte) error) error {
+	return scanMembers(data, true, fn)
+}
+
+func scanMembers(data []byte, fold bool, fn func(name, value []byte) error) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		if _, err := scanValue(data, i, 0); err != nil {
@@ -40,8 +56,17 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		}
 		return errNotObject
 	}
-	var names [32][]byte
-	seen, seenSet := names[:0], map[string]struct{}(nil)
+	// The names (or folded names) of the first members are kept back to
+	// back in names, on the stack, and compared one by one: fastest for
+	// tokens as Cognito makes them. Past len(keys) names a map takes over,
+	// so that thousands of members cost linear time, not quadratic.
+	var (
+		keys     [32][]byte
+		names    [512]byte
+		folded   [64]byte
+		unquoted []byte // reused by every escaped name: fn must not keep name
+	)
+	seen, buf, seenSet := 0, names[:0], map[string]struct{}(nil)
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		i++
@@ -56,32 +81,33 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 			}
 			name := data[i+1 : end-1]
 			if !plainString(data[i:end]) {
-				s, err := decodeString(data[i:end])
-				if err != nil {
-					return err
-				}
-				name = []byte(s)
+				unquoted = appendUnquoted(unquoted[:0], data[i:end])
+				name = unquoted
 			}
-			// The first names are compared in an array on the stack, fastest
-			// for tokens as Cognito makes them; past its size a map takes
-			// over, so thousands of members cost linear time, not quadratic.
+			key := name
+			if fold {
+				key = appendFoldedName(folded[:0], name)
+			}
 			repeated := false
 			if seenSet == nil {
-				for _, n := range seen {
-					repeated = repeated || bytes.Equal(n, name)
+				for _, k := range keys[:seen] {
+					repeated = repeated || bytes.Equal(k, key)
 				}
-				if !repeated && len(seen) < cap(seen) {
-					seen = append(seen, name)
+				if !repeated && seen < len(keys) {
+					start := len(buf)
+					buf = append(buf, key...)
+					keys[seen] = buf[start:]
+					seen++
 				} else if !repeated {
-					seenSet = make(map[string]struct{}, 2*len(seen))
-					for _, n := range seen {
-						seenSet[string(n)] = struct{}{}
+					seenSet = make(map[string]struct{}, 2*seen)
+					for _, k := range keys[:seen] {
+						seenSet[string(k)] = struct{}{}
 					}
 				}
 			}
 			if seenSet != nil && !repeated {
-				_, repeated = seenSet[string(name)]
-				seenSet[string(name)] = struct{}{}
+				_, repeated = seenSet[string(key)]
+				seenSet[string(key)] = struct{}{}
 			}
 			if repeated {
 				return fmt.Errorf("repeats member %q", clean(string(name), 40))
@@ -111,6 +137,39 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 		return errInvalidJSON
 	}
 	return nil
+}
+
+// appendFoldedName appends name folded as encoding/json folds member names
+// to match them with struct fields (its foldName): ASCII letters in upper
+// case, every other rune as the smallest rune of its unicode.SimpleFold
+// orbit, so that "ſ" (U+017F) folds to "S" and the Kelvin sign to "K". Two
+// names that fold alike are one field to encoding/json.
+func appendFoldedName(out, name []byte) []byte {
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(name[i:])
+		out = utf8.AppendRune(out, foldRune(r))
+		i += n
+	}
+	return out
+}
+
+// foldRune returns the smallest rune of r's unicode.SimpleFold orbit.
+func foldRune(r rune) rune {
+	for {
+		f := unicode.SimpleFold(r)
+		if f <= r {
+			return f
+		}
+		r = f
+	}
 }
 
 func skipSpace(d []byte, i int) int {
@@ -266,15 +325,86 @@ func skipDigits(d []byte, i int) int {
 	return i
 }
 
+// decodeString decodes v, a JSON value that scanValue accepted, which must
+// be a string.
 func decodeString(v []byte) (string, error) {
 	if plainString(v) {
 		return string(v[1 : len(v)-1]), nil
 	}
-	var s string
-	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+	if len(v) < 2 || v[0] != '"' {
 		return "", errors.New("is not a string")
 	}
-	return s, nil
+	return string(appendUnquoted(nil, v)), nil
+}
+
+// appendUnquoted appends the value of q, a JSON string that scanString
+// accepted, decoded as encoding/json decodes it: escapes resolved, and each
+// byte of invalid UTF-8 and each unpaired surrogate replaced by U+FFFD.
+func appendUnquoted(dst, q []byte) []byte {
+	s := q[1 : len(q)-1]
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && s[i+1] == 'u':
+			r := hex4(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(s)-i >= 6 && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2 : i+6])
+				}
+				if r = utf16.DecodeRune(r, r2); r != utf8.RuneError {
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		case c == '\\':
+			dst = append(dst, unescaped(s[i+1]))
+			i += 2
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			dst = utf8.AppendRune(dst, r)
+			i += n
+		}
+	}
+	return dst
+}
+
+// unescaped returns the byte that the JSON escape \c stands for.
+func unescaped(c byte) byte {
+	switch c {
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return c // ", \ and /
+}
+
+// hex4 reads the four hexadecimal digits of a \\u escape.
+func hex4(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c <= 'F':
+			c -= 'A' - 10
+		default:
+			c -= 'a' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // plainString reports whether v is a JSON string with no escapes and only
@@ -398,10 +528,19 @@ type header struct {
 	alg, kid string
 }
 
+// maxHeaderMembers bounds the members of a header, which is read before the
+// signature is checked: Cognito's has two, and within this bound repeats are
+// found without a map.
+const maxHeaderMembers = 32
+
 func parseHeader(data []byte) (header, error) {
 	var h header
+	members := 0
 	err := eachMember(data, func(name, v []byte) error {
 		var err error
+		if members++; members > maxHeaderMembers {
+			return fmt.Errorf("has more than %d members", maxHeaderMembers)
+		}
 		switch string(name) {
 		case "alg":
 			h.alg, err = decodeString(v)
@@ -455,13 +594,27 @@ func (c *claims) audience(clientID string) bool {
 	return found && (n == 1 || c.azp != nil && c.azp.equals(clientID))
 }
 
+// readClaims holds, folded (see appendFoldedName), the name of every claim
+// parseClaims reads: a token may not spell one of them in another case.
+var readClaims = foldedSet("iss", "token_use", "client_id", "azp", "sub", "username", "cognito:username",
+	"email", "name", "nonce", "scope", "jti", "origin_jti", "event_id", "at_hash", "aud",
+	"cognito:groups", "email_verified", "exp", "nbf", "iat", "auth_time")
+
+func foldedSet(names ...string) map[string]struct{} {
+	m := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		m[string(appendFoldedName(nil, []byte(n)))] = struct{}{}
+	}
+	return m
+}
+
 // usernameClaim is the claim that names the user in each kind of token.
 var usernameClaim = map[string]string{"id": "cognito:username", "access": "username"}
 
 func parseClaims(data []byte, use string) (claims, error) {
 	var c claims
 	userClaim := usernameClaim[use]
-	err := eachMember(data, func(name, v []byte) error {
+	err := eachMemberFolded(data, func(name, v []byte) error {
 		var err error
 		switch n := string(name); n {
 		case "iss":
@@ -513,6 +666,13 @@ func parseClaims(data []byte, use string) (claims, error) {
 			c.iat, err = decodeNumericDate(v)
 		case "auth_time":
 			c.authTime, err = decodeNumericDate(v)
+		default:
+			// Claims(v) matches "EMAIL" or "ſub" to a field tagged email or
+			// sub, which would then disagree with the typed field.
+			var buf [64]byte
+			if _, ok := readClaims[string(appendFoldedName(buf[:0], name))]; ok {
+				err = errors.New("differs only in case from a claim of that name")
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("claim %s %w", clean(string(name), 40), err)

@@ -33,6 +33,8 @@ var fuzzJSONSeeds = []string{
 	` { "x" : [ ] , "y" : { } } `,
 	`{"é":"\ud83d\ude00","\u00e9":1}`,
 	`{"exp":253402300799,"iat":253402300800}`,
+	`{"sub":"s","exp":1,"SUB":"t"}`, `{"sub":"s","exp":1,"\u017fub":"t"}`, `{"EMAIL":"e","exp":1}`,
+	`{"K":"k","exp":1,"k":"x"}`, `{"Custom:X":1,"exp":1,"custom:x":2}`,
 	`[]`, `null`, `"s"`, `{`, `{"a":1,}`, `{"a" 1}`, ``,
 }
 
@@ -41,44 +43,52 @@ func FuzzEachMember(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var names []string
-		var values [][]byte
-		err := eachMember(data, func(name, value []byte) error {
-			names = append(names, string(name))
-			values = append(values, bytes.Clone(value))
-			return nil
-		})
-		if errors.Is(err, errTooDeep) {
-			return // deeper than encoding/json's limit is valid to it, not to us
-		}
-		jsonNames, jsonValues, isObject := topLevelMembers(data)
-		if !isObject {
-			if err == nil {
-				t.Fatalf("eachMember accepted %q, which encoding/json does not take for an object", data)
-			}
-			return
-		}
-		dup := false
-		seen := map[string]bool{}
-		for _, n := range jsonNames {
-			dup = dup || seen[n]
-			seen[n] = true
-		}
-		if dup != (err != nil) {
-			t.Fatalf("eachMember(%q) = %v, but encoding/json sees repeated names: %v (names %q)", data, err, dup, jsonNames)
-		}
-		if err != nil {
-			return
-		}
-		if !slices.Equal(names, jsonNames) {
-			t.Fatalf("eachMember names %q, encoding/json names %q", names, jsonNames)
-		}
-		for i := range values {
-			if !bytes.Equal(values[i], jsonValues[i]) {
-				t.Fatalf("member %q: eachMember value %q, encoding/json value %q", names[i], values[i], jsonValues[i])
-			}
-		}
+		fuzzEachMember(t, data, false)
+		fuzzEachMember(t, data, true)
 	})
+}
+
+func fuzzEachMember(t *testing.T, data []byte, fold bool) {
+	var names []string
+	var values [][]byte
+	err := scanMembers(data, fold, func(name, value []byte) error {
+		names = append(names, string(name))
+		values = append(values, bytes.Clone(value))
+		return nil
+	})
+	if errors.Is(err, errTooDeep) {
+		return // deeper than encoding/json's limit is valid to it, not to us
+	}
+	jsonNames, jsonValues, isObject := topLevelMembers(data)
+	if !isObject {
+		if err == nil {
+			t.Fatalf("eachMember accepted %q, which encoding/json does not take for an object", data)
+		}
+		return
+	}
+	// With fold, names repeat each other when encoding/json would match
+	// them to one struct field: its foldName is documented to agree
+	// with bytes.EqualFold.
+	dup := false
+	for i, n := range jsonNames {
+		for _, m := range jsonNames[:i] {
+			dup = dup || n == m || fold && strings.EqualFold(n, m)
+		}
+	}
+	if dup != (err != nil) {
+		t.Fatalf("eachMember(%q, fold %v) = %v, but encoding/json sees repeated names: %v (names %q)", data, fold, err, dup, jsonNames)
+	}
+	if err != nil {
+		return
+	}
+	if !slices.Equal(names, jsonNames) {
+		t.Fatalf("eachMember names %q, encoding/json names %q", names, jsonNames)
+	}
+	for i := range values {
+		if !bytes.Equal(values[i], jsonValues[i]) {
+			t.Fatalf("member %q: eachMember value %q, encoding/json value %q", names[i], values[i], jsonValues[i])
+		}
+	}
 }
 
 // topLevelMembers lists the names and raw values of the members of the JSON
@@ -155,6 +165,18 @@ func FuzzParseClaims(f *testing.F) {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(data, &m); err != nil || m == nil {
 			t.Fatalf("parseClaims accepted %q, which encoding/json refuses: %v", data, err)
+		}
+		// Claims(v) decodes with encoding/json, which matches names to
+		// fields ignoring case: each field must get the very member the
+		// typed fields read, or none when the token has none.
+		var tagged claimFields
+		if err := json.Unmarshal(data, &tagged); err != nil {
+			t.Fatalf("encoding/json refuses %q into RawMessage fields: %v", data, err)
+		}
+		for name, got := range tagged.byName() {
+			if want, ok := m[name]; !bytes.Equal(*got, want) || ok != (*got != nil) {
+				t.Fatalf("Claims(v) reads %s as %s, the typed fields as %s", name, *got, want)
+			}
 		}
 		str := func(name string, got string, present bool) {
 			raw, ok := m[name]
@@ -245,6 +267,53 @@ func FuzzParseClaims(f *testing.F) {
 			}
 		}
 	})
+}
+
+// claimFields has a field for every claim parseClaims reads, as a user of
+// Claims(v) would tag it.
+type claimFields struct {
+	Iss           json.RawMessage `json:"iss"`
+	TokenUse      json.RawMessage `json:"token_use"`
+	ClientID      json.RawMessage `json:"client_id"`
+	Azp           json.RawMessage `json:"azp"`
+	Sub           json.RawMessage `json:"sub"`
+	Username      json.RawMessage `json:"username"`
+	CogUsername   json.RawMessage `json:"cognito:username"`
+	Email         json.RawMessage `json:"email"`
+	Name          json.RawMessage `json:"name"`
+	Nonce         json.RawMessage `json:"nonce"`
+	Scope         json.RawMessage `json:"scope"`
+	Jti           json.RawMessage `json:"jti"`
+	OriginJti     json.RawMessage `json:"origin_jti"`
+	EventID       json.RawMessage `json:"event_id"`
+	AtHash        json.RawMessage `json:"at_hash"`
+	Aud           json.RawMessage `json:"aud"`
+	Groups        json.RawMessage `json:"cognito:groups"`
+	EmailVerified json.RawMessage `json:"email_verified"`
+	Exp           json.RawMessage `json:"exp"`
+	Nbf           json.RawMessage `json:"nbf"`
+	Iat           json.RawMessage `json:"iat"`
+	AuthTime      json.RawMessage `json:"auth_time"`
+}
+
+func (c *claimFields) byName() map[string]*json.RawMessage {
+	return map[string]*json.RawMessage{
+		"iss": &c.Iss, "token_use": &c.TokenUse, "client_id": &c.ClientID, "azp": &c.Azp, "sub": &c.Sub,
+		"username": &c.Username, "cognito:username": &c.CogUsername, "email": &c.Email, "name": &c.Name,
+		"nonce": &c.Nonce, "scope": &c.Scope, "jti": &c.Jti, "origin_jti": &c.OriginJti, "event_id": &c.EventID,
+		"at_hash": &c.AtHash, "aud": &c.Aud, "cognito:groups": &c.Groups, "email_verified": &c.EmailVerified,
+		"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat, "auth_time": &c.AuthTime,
+	}
+}
+
+func TestClaimFieldsCoverEveryClaimRead(t *testing.T) {
+	// The fuzzer's struct stands for every typed field: it must name every
+	// claim parseClaims reads.
+	var c claimFields
+	require.Len(t, c.byName(), len(readClaims))
+	for name := range c.byName() {
+		require.Contains(t, readClaims, string(appendFoldedName(nil, []byte(name))), name)
+	}
 }
 
 func FuzzParseJWKS(f *testing.F) {
@@ -365,7 +434,14 @@ func TestEachMemberRepeatsAmongManyMembers(t *testing.T) {
 	}
 	for _, dup := range []string{`"m3"`, `"m4999"`, `"\u006d100"`} {
 		doc := b.String() + dup + `:0}`
-		require.ErrorContains(t, eachMember([]byte(doc), func(_, _ []byte) error { return nil }), "repeats member", dup)
+		for _, fold := range []bool{false, true} {
+			require.ErrorContains(t, scanMembers([]byte(doc), fold, func(_, _ []byte) error { return nil }), "repeats member", dup)
+		}
 	}
-	require.NoError(t, eachMember([]byte(b.String()+`"last":0}`), func(_, _ []byte) error { return nil }))
+	for _, dup := range []string{`"M3"`, `"\u017f"`, `"K"`} { // ſ and the Kelvin sign
+		doc := b.String() + `"s":0,"k":0,` + dup + `:0}`
+		require.NoError(t, eachMember([]byte(doc), func(_, _ []byte) error { return nil }))
+		require.ErrorContains(t, eachMemberFolded([]byte(doc), func(_, _ []byte) error { return nil }), "repeats member", dup)
+	}
+	require.NoError(t, eachMemberFolded([]byte(b.String()+`"last":0}`), func(_, _ []byte) error { return nil }))
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -133,6 +134,12 @@ func newFuzzVerifier(f *testing.F) *fuzzVerifier {
 		signed(idKey, crypto.SHA256, false, idHdr, id.add("exp", at(-time.Hour)).bytes()),
 		signed(idKey, crypto.SHA256, false, idHdr, id.set("exp", `"`+at(time.Hour)+`"`).bytes()),
 		signed(idKey, crypto.SHA256, false, hdr(q(fuzzIDKid), q("RS256")).add(`\u0061lg`, q("none")).bytes(), id.bytes()),
+		// Names that encoding/json, and so Claims(v), takes for the same
+		// field: validly signed, never accepted.
+		signed(idKey, crypto.SHA256, false, idHdr, id.add("EMAIL", q("mallory@example.com")).bytes()),
+		signed(idKey, crypto.SHA256, false, idHdr, id.add(`\u017fub`, q("admin")).bytes()),
+		signed(idKey, crypto.SHA256, false, idHdr, id.del("email").add("Email", q("mallory@example.com")).bytes()),
+		signed(idKey, crypto.SHA256, false, idHdr, id.add("custom:k", q("a")).add("custom:\u212a", q("b")).bytes()),
 		parts[0]+"."+parts[1]+"."+parts[2][:len(parts[2])-1],
 		parts[0]+"."+base64.RawStdEncoding.EncodeToString([]byte(`{"sub":"x"}`))+"."+parts[2],
 		"..", "a.b.c", "",
@@ -177,6 +184,8 @@ func FuzzVerifyIDToken(f *testing.F) {
 			t.Fatalf("VerifyIDToken accepted a token that was never signed: %q", raw)
 		case err == nil && (id.Subject == "" || id.Audience != cognitotest.DefaultClientID):
 			t.Fatalf("accepted token with claims %+v", id)
+		case err == nil:
+			checkClaimsAgree(t, id)
 		case err != nil:
 			checkRefusal(t, err)
 			if fz.goodID[raw] {
@@ -196,6 +205,31 @@ func FuzzVerifyIDToken(f *testing.F) {
 			t.Fatalf("the JWKS was fetched %d times after priming", n-fz.primed)
 		}
 	})
+}
+
+// checkClaimsAgree fails t unless Claims(v), which decodes as encoding/json
+// does (matching names ignoring case), reads the same claims as id's fields.
+func checkClaimsAgree(t *testing.T, id *cognito.IDToken) {
+	t.Helper()
+	var v struct {
+		Sub           string   `json:"sub"`
+		Email         string   `json:"email"`
+		EmailVerified any      `json:"email_verified"`
+		Name          string   `json:"name"`
+		Nonce         string   `json:"nonce"`
+		Username      string   `json:"cognito:username"`
+		Groups        []string `json:"cognito:groups"`
+		Exp           float64  `json:"exp"`
+	}
+	if err := id.Claims(&v); err != nil {
+		t.Fatalf("Claims of an accepted token: %v", err)
+	}
+	verified := v.EmailVerified == true || v.EmailVerified == "true"
+	if v.Sub != id.Subject || v.Email != id.Email || verified != id.EmailVerified || v.Name != id.Name ||
+		v.Nonce != id.Nonce || v.Username != id.Username || !slices.Equal(v.Groups, id.Groups) ||
+		int64(v.Exp) != id.Expiry.Unix() {
+		t.Fatalf("Claims(v) reads %+v, the fields %+v", v, id)
+	}
 }
 
 // FuzzLoginURL checks that LoginURL's values round-trip exactly through

@@ -647,7 +647,7 @@ func hostileCases() []hostileCase {
 		"kid SQL injection":            q("' OR '1'='1' --"),
 		"kid with a NUL byte":          `"abc\u0000def"`,
 		"kid header injection":         q("k\r\nX-Injected: 1"),
-		"kid 30000 characters long":    q(strings.Repeat("k", 30000)),
+		"kid 4000 characters long":     q(strings.Repeat("k", 4000)),
 		"kid empty":                    `""`,
 		"kid a loopback URL":           q("http://127.0.0.1:1/key"),
 		"kid with shell metacharacter": q("$(id);`id`|id"),
@@ -673,6 +673,10 @@ func hostileCases() []hostileCase {
 		hostileCase{name: "kid of the pool written with JSON escapes", want: nil,
 			token: func(_ *testing.T, e *hostileEnv) string {
 				return e.pool.SignRaw(hdr(escapeAll(e.kid), q("RS256")).bytes(), e.idClaims.bytes())
+			}},
+		hostileCase{name: "kid 30000 characters long: the header is over its cap", want: cognito.ErrMalformedToken,
+			token: func(_ *testing.T, e *hostileEnv) string {
+				return e.pool.SignRaw(hdr(q(strings.Repeat("k", 30000)), q("RS256")).bytes(), e.idClaims.bytes())
 			}},
 		hostileCase{name: "kid as a number", want: cognito.ErrMalformedToken,
 			token: func(_ *testing.T, e *hostileEnv) string {
@@ -730,6 +734,38 @@ func hostileCases() []hostileCase {
 			token: acTok(func(_ *hostileEnv, c object) object { return c.add("client_id", q("attacker-client")) })},
 		hostileCase{name: "claims with iss written only as \\u0069ss", want: nil,
 			token: idTok(func(_ *hostileEnv, c object) object { return c.del("iss").add(`\u0069ss`, q(hostileIssuer)) })},
+	)
+
+	// Names that differ only in case: Claims(v) decodes with encoding/json,
+	// which matches a member to a field ignoring case, with Unicode folding
+	// (ſ is s, the Kelvin sign is k). A claim the typed fields read must be
+	// spelled exactly, and no two claims may fold alike, so that IDToken and
+	// Claims(v) read the same member.
+	for name, edit := range sortedMap(map[string]func(c object) object{
+		"claims with email and EMAIL":                   func(c object) object { return c.add("EMAIL", q("mallory@example.com")) },
+		"claims with EMAIL before email":                func(c object) object { return append(object{{"EMAIL", q("mallory@example.com")}}, c...) },
+		"claims with sub and \\u017fub (ſub)":           func(c object) object { return c.add(`\u017fub`, q("admin")) },
+		"claims with sub and ſub unescaped":             func(c object) object { return c.add("ſub", q("admin")) },
+		"claims with cognito:groups and Cognito:Groups": func(c object) object { return c.add("Cognito:Groups", `["root"]`) },
+		"claims with only EMAIL":                        func(c object) object { return c.del("email").add("EMAIL", q("mallory@example.com")) },
+		"claims with only Email_Verified":               func(c object) object { return c.del("email_verified").add("Email_Verified", "true") },
+		"claims with only ſub":                          func(c object) object { return c.del("sub").add("ſub", q("admin")) },
+		"claims with only to\\u212Aen_use (Kelvin k)":   func(c object) object { return c.del("token_use").add(`to\u212Aen_use`, q("id")) },
+		"claims with custom:tenant and CUSTOM:TENANT":   func(c object) object { return c.add("custom:tenant", q("a")).add("CUSTOM:TENANT", q("b")) },
+		"claims with custom:k and custom:\\u212a":       func(c object) object { return c.add("custom:k", q("a")).add(`custom:\u212a`, q("b")) },
+	}) {
+		add(hostileCase{name: name, want: cognito.ErrMalformedToken,
+			token: idTok(func(_ *hostileEnv, c object) object { return edit(c) })})
+	}
+	add(
+		// encoding/json folds by simple case folding only: İ (U+0130) is
+		// no i to it, so İss is another claim, read by neither.
+		hostileCase{name: "claims with İss beside iss", want: nil,
+			token: idTok(func(_ *hostileEnv, c object) object { return c.add("İss", q("x")) })},
+		// The header is never decoded by Claims(v); JOSE names are case
+		// sensitive (RFC 7515 section 4), so ALG is an unknown member.
+		hostileCase{name: "header with alg and ALG none", want: nil,
+			token: withHeader(func(_ *hostileEnv, h object) object { return h.add("ALG", q("none")) })},
 	)
 
 	// Encodings that lenient decoders accept: each token below is validly

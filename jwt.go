@@ -17,6 +17,11 @@ const (
 	// maxTokenBytes bounds the tokens the Verifier looks at; Cognito's are a
 	// few KiB even with many groups.
 	maxTokenBytes = 64 << 10
+	// maxHeaderBytes bounds the decoded JOSE header, which is read before the
+	// signature is checked, so anyone can make it costly: Cognito's is about
+	// 60 bytes. The claims are read only once the signature holds, and are
+	// bounded by maxTokenBytes alone (48 KiB decoded).
+	maxHeaderBytes = 4 << 10
 	// IssuedAtAllowance is how far in the future, beyond the leeway, a token's
 	// iat may lie before the token is refused with ErrTokenNotYetValid: enough
 	// for ordinary clock skew between Cognito and this host.
@@ -100,7 +105,10 @@ type IDToken struct {
 
 // Claims decodes every claim of the token into v, as encoding/json does: use
 // it for attributes without a field here, such as "custom:tenant" or
-// "phone_number".
+// "phone_number". encoding/json matches names to fields ignoring case, so the
+// verifier refuses a token with two claims whose names differ only in case,
+// or with a claim read into a field here spelled in another case ("EMAIL"):
+// a field of v tagged as one of these claims gets what the field here holds.
 func (t *IDToken) Claims(v any) error { return decodeClaims(t.claims, v) }
 
 // AccessToken is a verified access token: what the bearer may do.
@@ -216,6 +224,9 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	// CR and LF: refuse those here, so that one token has one spelling.
 	if dot2 < 0 || strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
 		return nil, fmt.Errorf("%w: not three base64url parts separated by dots", ErrMalformedToken)
+	}
+	if dot1 > b64.EncodedLen(maxHeaderBytes) {
+		return nil, fmt.Errorf("%w: header is longer than %d bytes", ErrMalformedToken, maxHeaderBytes)
 	}
 	tok := []byte(raw) // one copy, decoded in place and hashed as the signing input
 	hdrJSON, err := decode(tok[:dot1])

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,20 +235,22 @@ func TestVerifyMalformedTokens(t *testing.T) {
 	enc := base64.RawURLEncoding.EncodeToString
 
 	tests := map[string]string{
-		"empty":                  "",
-		"one part":               hdr,
-		"two parts":              hdr + "." + payload,
-		"four parts":             good + "." + sig,
-		"padded signature":       hdr + "." + payload + "." + sig + "==",
-		"standard alphabet":      hdr + "." + payload + "." + strings.NewReplacer("-", "+", "_", "/").Replace(sig) + "+",
-		"space inside":           hdr + "." + payload[:10] + " " + payload[10:] + "." + sig,
-		"newline inside":         hdr + "." + payload[:10] + "\n" + payload[10:] + "." + sig,
-		"header not JSON":        enc([]byte("not json")) + "." + payload + "." + sig,
-		"header a JSON array":    enc([]byte(`["RS256"]`)) + "." + payload + "." + sig,
-		"header empty":           "." + payload + "." + sig,
-		"too long":               strings.Repeat("a", 70<<10) + "." + payload + "." + sig,
-		"signature not base64":   hdr + "." + payload + ".!!!!",
-		"payload impossible b64": hdr + "." + "a" + "." + sig,
+		"empty":                   "",
+		"one part":                hdr,
+		"two parts":               hdr + "." + payload,
+		"four parts":              good + "." + sig,
+		"padded signature":        hdr + "." + payload + "." + sig + "==",
+		"standard alphabet":       hdr + "." + payload + "." + strings.NewReplacer("-", "+", "_", "/").Replace(sig) + "+",
+		"space inside":            hdr + "." + payload[:10] + " " + payload[10:] + "." + sig,
+		"newline inside":          hdr + "." + payload[:10] + "\n" + payload[10:] + "." + sig,
+		"leading newline":         "\n" + good,
+		"leading carriage return": "\r" + good,
+		"header not JSON":         enc([]byte("not json")) + "." + payload + "." + sig,
+		"header a JSON array":     enc([]byte(`["RS256"]`)) + "." + payload + "." + sig,
+		"header empty":            "." + payload + "." + sig,
+		"too long":                strings.Repeat("a", 70<<10) + "." + payload + "." + sig,
+		"signature not base64":    hdr + "." + payload + ".!!!!",
+		"payload impossible b64":  hdr + "." + "a" + "." + sig,
 	}
 	for name, raw := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -256,6 +260,14 @@ func TestVerifyMalformedTokens(t *testing.T) {
 		})
 	}
 
+	t.Run("leading newline or carriage return", func(t *testing.T) {
+		// The base64 decoder skips CR and LF; a token has one spelling.
+		for _, raw := range []string{"\n" + good, "\r" + good, good[:len(good)-2] + "\n" + good[len(good)-2:]} {
+			_, err := f.v.VerifyIDToken(context.Background(), raw)
+			require.ErrorIs(t, err, cognito.ErrMalformedToken)
+			assert.ErrorContains(t, err, "not three base64url parts")
+		}
+	})
 	t.Run("tampered claims", func(t *testing.T) {
 		forged := strings.Replace(good, payload, enc([]byte(`{"sub":"mallory"}`)), 1)
 		_, err := f.v.VerifyIDToken(context.Background(), forged)
@@ -521,4 +533,157 @@ func TestTokenCacheHitRefreshesStaleKeys(t *testing.T) {
 	_, err = f.v.VerifyIDToken(ctx, raw)
 	require.ErrorIs(t, err, cognito.ErrUnknownKey)
 	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointJWKS))
+}
+
+// hostileHeader returns a header of about size bytes before base64: the
+// pool's kid and alg after as many distinct escaped and non-ASCII member
+// names of about nameLen bytes as fit, the costliest names to compare.
+func hostileHeader(kid string, size, nameLen int) []byte {
+	var b strings.Builder
+	b.WriteString(`{`)
+	for i := 0; b.Len() < size-len(kid)-nameLen-40; i++ {
+		pad := strings.Repeat(`\u00e9`, nameLen/6)
+		if i%2 == 1 {
+			pad = strings.Repeat("é", nameLen/2)
+		}
+		fmt.Fprintf(&b, `"\u0061%s%x":0,`, pad, i)
+	}
+	b.WriteString(`"kid":` + fmt.Sprintf("%q", kid) + `,"alg":"RS256"}`)
+	return []byte(b.String())
+}
+
+// BenchmarkVerifyHostileHeader compares a valid verify with tokens whose
+// header is all member names, which are read before any signature check: a
+// 64 KiB token (refused by the header's 4 KiB cap), 4 KiB of short names
+// (refused at the 33rd member) and 30 long ones just under the cap.
+func BenchmarkVerifyHostileHeader(b *testing.B) {
+	pool := cognitotest.NewServer(b)
+	v, err := cognito.NewVerifier(pool.Config(), cognito.WithTokenCacheSize(0))
+	require.NoError(b, err)
+	ctx := context.Background()
+	valid := pool.MintIDToken("alice")
+	_, err = v.VerifyIDToken(ctx, valid)
+	require.NoError(b, err)
+	claims := strings.Split(valid, ".")[1]
+	enc := base64.RawURLEncoding.EncodeToString
+	kid := pool.SigningKeyID("id")
+	for _, bc := range []struct{ name, raw string }{
+		{"valid", valid},
+		{"64KiB-token-of-short-names", enc(hostileHeader(kid, 46<<10, 0)) + "." + claims + ".AAAA"},
+		{"4KiB-header-of-short-names", enc(hostileHeader(kid, 4<<10, 0)) + "." + claims + ".AAAA"},
+		{"4KiB-header-of-30-long-names", enc(hostileHeader(kid, 4<<10, 120)) + "." + claims + ".AAAA"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = v.VerifyIDToken(ctx, bc.raw)
+			}
+		})
+	}
+}
+
+func TestVerifySplitsIntoThreeParts(t *testing.T) {
+	f := newPoolFixture(t)
+	good := f.pool.MintIDToken("alice")
+	parts := strings.Split(good, ".")
+	h, p, s := parts[0], parts[1], parts[2]
+	for _, raw := range []string{h, h + "." + p, good + "." + s, h + "." + p + ".." + s, h + "." + p + "." + s + "."} {
+		_, err := f.v.VerifyIDToken(context.Background(), raw)
+		require.ErrorIs(t, err, cognito.ErrMalformedToken)
+		assert.ErrorContains(t, err, "not three base64url parts", "%d dots", strings.Count(raw, "."))
+	}
+	// Three parts, one of them empty: each is then judged for what it is.
+	_, err := f.v.VerifyIDToken(context.Background(), "."+p+"."+s)
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "header is not valid JSON")
+	_, err = f.v.VerifyIDToken(context.Background(), h+".."+s)
+	require.ErrorIs(t, err, cognito.ErrInvalidSignature)
+}
+
+func TestVerifyTokenLengthLimit(t *testing.T) {
+	// 64 KiB is the longest token looked at; one byte more is refused
+	// before any work.
+	f := newPoolFixture(t)
+	ofLength := func(total int) string {
+		t.Helper()
+		mint := func(n, hpad int) string {
+			return f.pool.MintIDToken("alice", cognitotest.WithClaim("custom:pad", strings.Repeat("p", n)),
+				cognitotest.WithHeader("x-pad", strings.Repeat("h", hpad)))
+		}
+		for hpad := range 3 { // a raw base64 length of 4k+1 does not exist: move the header by a byte
+			lo, hi := 0, total
+			for lo < hi { // the smallest pad whose token is at least total bytes
+				mid := (lo + hi) / 2
+				if len(mint(mid, hpad)) < total {
+					lo = mid + 1
+				} else {
+					hi = mid
+				}
+			}
+			if raw := mint(lo, hpad); len(raw) == total {
+				return raw
+			}
+		}
+		t.Fatalf("no token of %d bytes", total)
+		return ""
+	}
+	_, err := f.v.VerifyIDToken(context.Background(), ofLength(64<<10))
+	require.NoError(t, err, "a token of exactly 64 KiB")
+	_, err = f.v.VerifyIDToken(context.Background(), ofLength(64<<10+1))
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "longer than 65536 bytes")
+}
+
+func TestVerifyHeaderLimits(t *testing.T) {
+	// The header is read before the signature is checked: up to 4 KiB and
+	// 32 members, whatever is in it.
+	f := newPoolFixture(t)
+	headerOf := func(raw string) map[string]any {
+		b, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+		require.NoError(t, err)
+		var h map[string]any
+		require.NoError(t, json.Unmarshal(b, &h))
+		h["_len"] = len(b)
+		return h
+	}
+	base := headerOf(f.pool.MintIDToken("alice", cognitotest.WithHeader("x-pad", "")))
+	ofSize := func(size int) string {
+		return f.pool.MintIDToken("alice", cognitotest.WithHeader("x-pad", strings.Repeat("h", size-base["_len"].(int))))
+	}
+	require.Equal(t, 4<<10, headerOf(ofSize(4 << 10))["_len"])
+	_, err := f.v.VerifyIDToken(context.Background(), ofSize(4<<10))
+	require.NoError(t, err, "a header of exactly 4 KiB")
+	_, err = f.v.VerifyIDToken(context.Background(), ofSize(4<<10+1))
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "header is longer than 4096 bytes")
+
+	withMembers := func(n int) string {
+		var opts []cognitotest.TokenOption
+		for i := len(base) - 2; i < n; i++ { // base has x-pad and _len besides the minted members
+			opts = append(opts, cognitotest.WithHeader(fmt.Sprintf("x-%d", i), i))
+		}
+		raw := f.pool.MintIDToken("alice", opts...)
+		require.Len(t, headerOf(raw), n+1)
+		return raw
+	}
+	_, err = f.v.VerifyIDToken(context.Background(), withMembers(32))
+	require.NoError(t, err, "a header of 32 members")
+	_, err = f.v.VerifyIDToken(context.Background(), withMembers(33))
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "more than 32 members")
+}
+
+func TestVerifyIDTokenCallersCannotChangeTheCachedResult(t *testing.T) {
+	f := newPoolFixture(t)
+	ctx := context.Background()
+	raw := f.pool.MintIDToken("alice")
+	first, err := f.v.VerifyIDToken(ctx, raw)
+	require.NoError(t, err)
+	want := *first
+	want.Groups = slices.Clone(first.Groups)
+	first.Email, first.Subject, first.Groups[0] = "mallory@example.com", "root", "root"
+	second, err := f.v.VerifyIDToken(ctx, raw)
+	require.NoError(t, err)
+	assert.Equal(t, &want, second)
+	assert.NotSame(t, first, second)
 }
