@@ -680,12 +680,12 @@ func ExampleWithClientIDs() {
 
 // Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
 // kept in a store, refreshed on time, and sign-out. The README's block is
-// this function's body from `store :=` on; a test keeps them identical.
+// this function's body from `store, revoked :=` on; a test keeps them identical.
 func Example_sessions() {
 	cfg := cognito.Config{ /* the quick start's */ }
-	store := cognito.NewMemoryStore() // one process; any scs store (Redis, ...) to share with replicas
+	store, revoked := cognito.NewMemoryStore(), cognito.NewMemoryStore() // one process; scs stores (Redis, ...) to share with replicas
 	client, err1 := cognito.NewClient(cfg)
-	verifier, err2 := cognito.NewVerifier(cfg, cognito.WithRevocationList(store)) // sign-outs refused at once
+	verifier, err2 := cognito.NewVerifier(cfg, cognito.WithRevocationList(revoked)) // sign-outs refused at once
 	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		log.Fatal(err)

@@ -50,7 +50,7 @@ func TestReadmeQuickStartIsTheExample(t *testing.T) {
 }
 
 // TestReadmeSessionsIsTheExample keeps the README's "Steps 1 to 7 with
-// Sessions" block identical to Example_sessions from `store :=` on.
+// Sessions" block identical to Example_sessions from `store, revoked :=` on.
 func TestReadmeSessionsIsTheExample(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
@@ -67,10 +67,10 @@ func TestReadmeSessionsIsTheExample(t *testing.T) {
 	require.True(t, ok, "example_test.go has no Example_sessions")
 	body, _, ok = strings.Cut(body, "\n}\n")
 	require.True(t, ok)
-	_, body, ok = strings.Cut(body, "\tstore :=")
+	_, body, ok = strings.Cut(body, "\tstore, revoked :=")
 	require.True(t, ok)
 	var want []string
-	for _, line := range strings.Split("\tstore :="+body, "\n") {
+	for _, line := range strings.Split("\tstore, revoked :="+body, "\n") {
 		want = append(want, strings.TrimPrefix(line, "\t"))
 	}
 	assert.Equal(t, strings.Join(want, "\n")+"\n", block)
