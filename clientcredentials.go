@@ -38,14 +38,8 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Toke
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	res, err := c.post(ctx, "token", "/oauth2/token", form)
+	body, err := c.tokenAnswer(ctx, form)
 	if err != nil {
-		c.logTokenFailure(form, err)
-		return nil, err
-	}
-	body, err := c.readOK("token", res, form)
-	if err != nil {
-		c.logTokenFailure(form, err)
 		return nil, err
 	}
 	return parseTokens(body, false, false, "", c.now())

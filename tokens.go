@@ -219,17 +219,25 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 // returned as RefreshToken when the answer carries none (a refresh without
 // rotation).
 func (c *Client) token(ctx context.Context, form url.Values, keepRefresh string) (*Tokens, error) {
-	res, err := c.post(ctx, "token", "/oauth2/token", form)
+	body, err := c.tokenAnswer(ctx, form)
 	if err != nil {
-		c.logTokenFailure(form, err)
-		return nil, err
-	}
-	body, err := c.readOK("token", res, form)
-	if err != nil {
-		c.logTokenFailure(form, err)
 		return nil, err
 	}
 	return parseTokenResponse(body, slices.Contains(c.cfg.scopes(), "openid"), keepRefresh, c.now())
+}
+
+// tokenAnswer posts form to /oauth2/token and returns the body of a 2xx
+// answer; a failure is logged (WithLogger) and returned.
+func (c *Client) tokenAnswer(ctx context.Context, form url.Values) ([]byte, error) {
+	res, err := c.post(ctx, "token", "/oauth2/token", form)
+	if err == nil {
+		var body []byte
+		if body, err = c.readOK("token", res, form); err == nil {
+			return body, nil
+		}
+	}
+	c.logTokenFailure(form, err)
+	return nil, err
 }
 
 // parseTokenResponse decodes a 2xx answer of the token endpoint. needID says
