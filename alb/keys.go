@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,8 @@ const (
 	// keys at a time; only keys the key server vouched for enter the cache,
 	// and past this many the oldest is dropped (refetched if named again).
 	maxKeys = 32
+	// maxMissing bounds the kids the key server recently said it lacks.
+	maxMissing = 1024
 )
 
 // keySet is an immutable snapshot of the cached keys.
@@ -45,8 +48,14 @@ type keySet struct {
 // whatever the kid, so a flood of new kids queues instead of fanning out; a
 // fetch runs to its own timeout whatever its callers' contexts do; a fetch
 // that fails starts a quiet period of minRefetch during which kids not in
-// the cache fail at once, with the sentinel of the failure that started it,
-// without touching the network.
+// the cache fail at once with ErrJWKSUnavailable, without touching the
+// network.
+//
+// Unlike the JWKS, where one document holds every key, each kid has a URL of
+// its own, so an answer that the key server has no such key (404, 403) is
+// about that kid alone: that kid fails at once with ErrUnknownKey for
+// minRefetch, and other kids are still fetched. A made-up kid therefore
+// cannot hold back a key the load balancers start using.
 type keyCache struct {
 	baseURL    string // without a trailing slash
 	client     *http.Client
@@ -56,13 +65,14 @@ type keyCache struct {
 
 	current    atomic.Pointer[keySet]
 	quietUntil atomic.Int64 // unix nanoseconds
-	quietErr   atomic.Pointer[error]
 	fetches    singleflight.Group
-	downloads  chan struct{} // one slot: one download at a time
+	missingMu  sync.Mutex
+	missing    map[string]int64 // kid → unix nanoseconds until which it is not fetched again
+	downloads  chan struct{}    // one slot: one download at a time
 }
 
 func newKeyCache(baseURL string, client *http.Client, now func() time.Time, timeout, minRefetch time.Duration) *keyCache {
-	c := &keyCache{baseURL: baseURL, client: client, now: now, timeout: timeout, minRefetch: minRefetch, downloads: make(chan struct{}, 1)}
+	c := &keyCache{baseURL: baseURL, client: client, now: now, timeout: timeout, minRefetch: minRefetch, downloads: make(chan struct{}, 1), missing: map[string]int64{}}
 	c.current.Store(&keySet{keys: map[string]*ecdsa.PublicKey{}})
 	return c
 }
@@ -76,7 +86,7 @@ func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 	if k := c.current.Load().keys[kid]; k != nil {
 		return k, nil
 	}
-	if err := c.quiet(); err != nil {
+	if err := c.held(kid); err != nil {
 		return nil, err
 	}
 	ch := c.fetches.DoChan(kid, func() (any, error) { return c.fetch(ctx, kid) })
@@ -108,18 +118,17 @@ func (c *keyCache) fetch(ctx context.Context, kid string) (*ecdsa.PublicKey, err
 	if k := c.current.Load().keys[kid]; k != nil {
 		return k, nil
 	}
-	if err := c.quiet(); err != nil {
+	if err := c.held(kid); err != nil {
 		return nil, err
 	}
 	k, err := c.download(fctx, kid)
+	if errors.Is(err, errNoSuchKey) {
+		c.markMissing(kid)
+		return nil, fmt.Errorf("%w: alb: kid %s: %w", cognito.ErrUnknownKey, kid, err)
+	}
 	if err != nil {
-		sentinel := cognito.ErrJWKSUnavailable
-		if errors.Is(err, errNoSuchKey) {
-			sentinel = cognito.ErrUnknownKey
-		}
-		err = fmt.Errorf("%w: alb: kid %s: %w", sentinel, kid, err)
-		c.startQuiet(sentinel)
-		return nil, err
+		c.startQuiet()
+		return nil, fmt.Errorf("%w: alb: kid %s: %w", cognito.ErrJWKSUnavailable, kid, err)
 	}
 	c.store(kid, k)
 	return k, nil
@@ -142,22 +151,45 @@ func (c *keyCache) store(kid string, k *ecdsa.PublicKey) {
 	c.current.Store(next)
 }
 
-// quiet returns the error for a kid not in the cache during a quiet period,
-// and nil outside one.
-func (c *keyCache) quiet() error {
-	if c.now().UnixNano() >= c.quietUntil.Load() {
-		return nil
+// held returns the error for a kid not in the cache that may not be fetched
+// now: the key server said it lacks this kid less than minRefetch ago, or a
+// fetch failed and the quiet period holds. It returns nil otherwise.
+func (c *keyCache) held(kid string) error {
+	now := c.now().UnixNano()
+	c.missingMu.Lock()
+	until, ok := c.missing[kid]
+	c.missingMu.Unlock()
+	if ok && now < until {
+		return fmt.Errorf("%w: alb: the key server had no key %s less than %s ago; not asking again yet", cognito.ErrUnknownKey, kid, c.minRefetch)
 	}
-	sentinel := cognito.ErrJWKSUnavailable
-	if p := c.quietErr.Load(); p != nil {
-		sentinel = *p
+	if now < c.quietUntil.Load() {
+		return fmt.Errorf("%w: alb: a key fetch failed less than %s ago; not fetching again yet", cognito.ErrJWKSUnavailable, c.minRefetch)
 	}
-	return fmt.Errorf("%w: alb: a key fetch failed less than %s ago; not fetching again yet", sentinel, c.minRefetch)
+	return nil
 }
 
-func (c *keyCache) startQuiet(sentinel error) {
-	c.quietErr.Store(&sentinel)
-	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
+func (c *keyCache) startQuiet() { c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano()) }
+
+// markMissing holds kid back for minRefetch. When maxMissing kids are held,
+// the expired ones go, and if none has expired, an arbitrary one.
+func (c *keyCache) markMissing(kid string) {
+	now := c.now().UnixNano()
+	c.missingMu.Lock()
+	defer c.missingMu.Unlock()
+	if len(c.missing) >= maxMissing {
+		for k, until := range c.missing {
+			if until <= now {
+				delete(c.missing, k)
+			}
+		}
+		for k := range c.missing {
+			if len(c.missing) < maxMissing {
+				break
+			}
+			delete(c.missing, k)
+		}
+	}
+	c.missing[kid] = now + int64(c.minRefetch)
 }
 
 // download GETs baseURL/<kid> and parses the PEM public key it answers.
