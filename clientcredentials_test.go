@@ -326,3 +326,20 @@ func TestTokenSourceNegativeMarginKeepsTheDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "renewed DefaultRenewMargin before expiry")
 }
+
+func TestTokenSourceZeroMarginRenewsOnlyAtExpiry(t *testing.T) {
+	f := newM2MFixture(t, cognito.WithRenewMargin(0))
+	ts := f.client.TokenSource()
+	_, err := ts.Token()
+	require.NoError(t, err)
+
+	f.clock.Advance(time.Hour - time.Second) // well inside the default margin
+	_, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "a zero margin is a margin, not the default")
+
+	f.clock.Advance(time.Second)
+	_, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "renewed at expiry")
+}
