@@ -775,3 +775,37 @@ func ExampleSessions() {
 
 // meHandler stands for an API handler, so that Example_sessions compiles.
 var meHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+// The README's middleware block (after the quick start), compiled.
+func Example_middleware() {
+	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	auth := cognito.RequireAccessToken(verifier)
+	mux.Handle("GET /api/me", auth(meHandler))
+	mux.Handle("DELETE /api/things/{id}", auth(cognito.RequireGroup("admins")(deleteHandler)))
+	mux.Handle("GET /api/reports", auth(cognito.RequireAnyScope("reports/read")(reportsHandler)))
+}
+
+// deleteHandler and reportsHandler stand for an API's own handlers.
+var (
+	deleteHandler  http.Handler = http.HandlerFunc(deleteThing)
+	reportsHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+)
+
+// The README's emulator configuration (Configuration, "Local emulators"),
+// compiled and validated.
+func Example_emulatorConfig() {
+	clientID := "emulator-client-id"
+	cfg := cognito.Config{
+		UserPoolID:  "local_abc123",
+		ClientID:    clientID,
+		Domain:      "http://localhost:9229",
+		Issuer:      "http://localhost:9229/local_abc123",
+		RedirectURI: "http://localhost:8080/callback",
+	}
+	fmt.Println(cfg.Validate())
+	// Output: <nil>
+}

@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,4 +76,52 @@ func TestReadmeSessionsIsTheExample(t *testing.T) {
 		want = append(want, strings.TrimPrefix(line, "\t"))
 	}
 	assert.Equal(t, strings.Join(want, "\n")+"\n", block)
+}
+
+// TestReadmeGoBlocksAreCompiled: every Go block of the README stands, line
+// for line (indentation and blank lines aside), in a test file the compiler
+// checks, so that no block a user copies can rot. The quick start, whose
+// README form is a program, is checked by TestReadmeQuickStartIsTheExample.
+func TestReadmeGoBlocksAreCompiled(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var sources [][]string
+	for _, f := range []string{
+		"example_test.go", "cognitotest/readme_example_test.go", "alb/example_test.go", "redisstore/example_test.go",
+	} {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		sources = append(sources, codeLines(string(src)))
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	require.NotEmpty(t, blocks)
+	for _, b := range blocks {
+		block := codeLines(b[1])
+		if block[0] == "func main() {" {
+			continue
+		}
+		assert.True(t, slices.ContainsFunc(sources, func(src []string) bool { return containsRun(src, block) }),
+			"this README block is in no compiled test file:\n%s", b[1])
+	}
+}
+
+// codeLines is s's lines, trimmed, without the blank ones.
+func codeLines(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// containsRun reports whether run stands in lines as consecutive lines.
+func containsRun(lines, run []string) bool {
+	for i := 0; i+len(run) <= len(lines); i++ {
+		if slices.Equal(lines[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
 }

@@ -23,15 +23,15 @@ func Example() {
 		Domain:      "https://myapp.auth.us-east-1.amazoncognito.com",
 		RedirectURI: "https://app.example.com/callback",
 	}
+	client, err := cognito.NewClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
 	store, err := redisstore.Open(os.Getenv("REDIS_URL")) // redis://host:6379/0
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	client, err := cognito.NewClient(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
 	verifier, err := cognito.NewVerifier(cfg, cognito.WithRevocationList(store))
 	if err != nil {
 		log.Fatal(err)
