@@ -782,6 +782,16 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 	}
 	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
 	if err == nil {
+		// A sign-out may have deleted the session while the refresh was on
+		// its way: storing the successor would bring the session back. The
+		// store offers no compare-and-set, so this narrows the window to
+		// the time between this read and the commit below.
+		if again, ferr := s.find(ctx, key); ferr == nil && again == nil {
+			if rerr := s.flow.Client.Revoke(ctx, tokens.RefreshToken); rerr != nil {
+				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a session signed out during its refresh", "err", rerr)
+			}
+			return nil, errSignedOut
+		}
 		next := *cur
 		now := s.now()
 		next.setTokens(tokens, now)

@@ -1451,3 +1451,45 @@ func TestSessionsOptions(t *testing.T) {
 	assert.NotNil(t, findCookie(res, "myapp-session"))
 	assert.Equal(t, http.StatusOK, b.get(app).StatusCode)
 }
+
+// signOutDuringRefresh signs b out through app once the token endpoint has
+// answered app's refresh and before app reads the answer: a sign-out on
+// another tab or replica racing the refresh.
+type signOutDuringRefresh struct {
+	t    *testing.T
+	app  *replica
+	b    *browser
+	done atomic.Bool
+}
+
+func (s *signOutDuringRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && req.URL.Path == "/oauth2/token" && s.done.CompareAndSwap(false, true) {
+		out := s.b.do(s.app.handler, http.MethodPost, "/logout", "Sec-Fetch-Site", "same-origin")
+		assert.Equal(s.t, http.StatusSeeOther, out.StatusCode, "the sign-out went through")
+	}
+	return res, err
+}
+
+func TestSessionsSignOutDuringARefreshStaysSignedOut(t *testing.T) {
+	f := newSessionFixture(t)
+	app := f.replica(t, nil)
+	b := f.browser()
+	b.signIn(t, app, "")
+	copyOfCookie := f.browser()
+	copyOfCookie.setCookie("cognito-session", b.cookie("cognito-session"))
+	client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now),
+		cognito.WithHTTPClient(&http.Client{Transport: &signOutDuringRefresh{t: t, app: app, b: b}}))
+	require.NoError(t, err)
+	app.flow.Client = client
+	f.clock.Advance(time.Hour)
+	f.pool.ResetCounts()
+
+	res := copyOfCookie.get(app) // the refresh, with the sign-out inside it
+
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the refresh does not sign the copied cookie back in")
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointRevoke), "the sign-out's, then the refreshed token's")
+	assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "and it stays signed out")
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "with no second refresh")
+}
