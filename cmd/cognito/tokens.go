@@ -69,24 +69,13 @@ func runRefresh(ctx context.Context, e *env, args []string) error {
 	if err := checkPrint(*printWhich, "id", "access", "refresh"); err != nil {
 		return err
 	}
-	if err := s.need("", "domain", "client"); err != nil {
-		return err
-	}
-	rt, err := tokenArg(e, pos, "refresh token")
-	if err != nil {
-		return err
-	}
-	client, err := s.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	t, err := client.Refresh(ctx, rt)
-	if err != nil {
-		return err
-	}
-	return printTokens(e, t, *printWhich)
+	return s.withRefreshToken(ctx, e, pos, func(ctx context.Context, client *cognito.Client, rt string) error {
+		t, err := client.Refresh(ctx, rt)
+		if err != nil {
+			return err
+		}
+		return printTokens(e, t, *printWhich)
+	})
 }
 
 func runRevoke(ctx context.Context, e *env, args []string) error {
@@ -102,6 +91,19 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return s.withRefreshToken(ctx, e, pos, func(ctx context.Context, client *cognito.Client, rt string) error {
+		if err := client.Revoke(ctx, rt); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stderr, "Revoked.")
+		return nil
+	})
+}
+
+// withRefreshToken runs fn, for refresh and revoke, with a client for the
+// settings, the refresh token from pos (or standard input for -), and ctx
+// bounded by the settings' timeout.
+func (s *settings) withRefreshToken(ctx context.Context, e *env, pos []string, fn func(context.Context, *cognito.Client, string) error) error {
 	if err := s.need("", "domain", "client"); err != nil {
 		return err
 	}
@@ -115,11 +117,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if err := client.Revoke(ctx, rt); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stderr, "Revoked.")
-	return nil
+	return fn(ctx, client, rt)
 }
 
 // client is a cognito.Client for the settings, with their timeout. Pool
