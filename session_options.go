@@ -1,0 +1,125 @@
+package cognito
+
+import (
+	"log/slog"
+	"time"
+)
+
+// SessionOption configures NewSessions.
+type SessionOption interface{ applySession(*sessionSettings) }
+
+type sessionOptionFunc func(*sessionSettings)
+
+func (f sessionOptionFunc) applySession(s *sessionSettings) { f(s) }
+
+type sessionSettings struct {
+	now                       func() time.Time
+	log                       *slog.Logger
+	margin, idle, lifetime    time.Duration
+	refreshLifetime, raceWait time.Duration
+	storeTimeout              time.Duration
+	loginPath, cookieName     string
+	authOpts                  []AuthOption
+}
+
+// WithSessionClock replaces the clock Sessions judges token expiry, idle and
+// absolute lifetimes by. Default: the flow Verifier's clock (WithClock).
+// A nil now is ignored.
+func WithSessionClock(now func() time.Time) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if now != nil {
+			s.now = now
+		}
+	})
+}
+
+// WithSessionLogger makes Sessions log what it does not show the browser:
+// failed sign-ins, store and endpoint failures, ended sessions, garbage in
+// the store. Records carry the reason and, once known, the user's sub; never
+// a token, a code or a session ID. Default: no logging.
+func WithSessionLogger(l *slog.Logger) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.log = l })
+}
+
+// WithRefreshMargin makes Require refresh the tokens d before the ID or
+// access token expires (at most half their lifetime before). Default
+// DefaultRefreshMargin; values < 0 are ignored.
+func WithRefreshMargin(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d >= 0 {
+			s.margin = d
+		}
+	})
+}
+
+// WithSessionLifetime ends a session unused for idle, and one signed in
+// longer than absolute ago whatever its use. The absolute lifetime is cut to
+// the refresh token's (WithRefreshTokenLifetime). Defaults
+// DefaultSessionIdleTimeout and DefaultSessionLifetime; values <= 0 keep
+// them.
+func WithSessionLifetime(idle, absolute time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if idle > 0 {
+			s.idle = idle
+		}
+		if absolute > 0 {
+			s.lifetime = absolute
+		}
+	})
+}
+
+// WithRefreshTokenLifetime tells Sessions the app client's refresh token
+// lifetime, which bounds a session's. Default DefaultRefreshTokenLifetime;
+// values <= 0 are ignored.
+func WithRefreshTokenLifetime(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d > 0 {
+			s.refreshLifetime = d
+		}
+	})
+}
+
+// WithRefreshRaceWait sets how long a refresh that Cognito refused with
+// invalid_grant keeps re-reading the store before it ends the session: with
+// refresh token rotation, another replica may have spent the refresh token a
+// moment earlier and be about to store its successor. Default
+// DefaultRefreshRaceWait; 0 re-reads once; values < 0 are ignored.
+func WithRefreshRaceWait(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d >= 0 {
+			s.raceWait = d
+		}
+	})
+}
+
+// WithStoreTimeout bounds each call to the store, when the store takes a
+// context (FindCtx, CommitCtx, DeleteCtx): a store that stalls is then
+// answered 503 within d. A store without those methods must bound its own
+// calls. Default DefaultStoreTimeout; values <= 0 are ignored.
+func WithStoreTimeout(d time.Duration) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) {
+		if d > 0 {
+			s.storeTimeout = d
+		}
+	})
+}
+
+// WithLoginPath sets the path of the Login handler, where Require sends the
+// page navigations of signed-out users (with ?return_to= added, so the path
+// has no query). Default DefaultLoginPath.
+func WithLoginPath(path string) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.loginPath = path })
+}
+
+// WithSessionCookieName names the session cookie. Default
+// DefaultSessionCookieName, or DefaultInsecureSessionCookieName when the
+// cookie cannot be Secure.
+func WithSessionCookieName(name string) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.cookieName = name })
+}
+
+// WithLoginOptions adds opts (WithIdentityProvider, WithScopes, ...) to
+// every login that Login starts.
+func WithLoginOptions(opts ...AuthOption) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.authOpts = append(s.authOpts, opts...) })
+}
