@@ -25,6 +25,25 @@ type SessionStore interface {
 	Delete(id string) error
 }
 
+// LeaseStore is a SessionStore that can also add an entry only where there
+// is none, atomically for every client of the store, as Redis's SET with NX
+// does. With a shared store that has it, one replica takes a lease before an
+// expensive call that every replica would otherwise make at once (renewing
+// the M2M token of WithTokenStore, refreshing a session) while the others keep
+// serving what they have. A store without it still works: each replica then
+// makes the call itself.
+//
+// MemoryStore and redisstore's Store implement it.
+type LeaseStore interface {
+	SessionStore
+	// Lease commits data under id until expiry, unless id holds an entry
+	// whose expiry has not passed, and reports whether it did. Of many
+	// callers at once, across every client of the store, at most one gets
+	// true. An expiry not in the future commits nothing and reports false.
+	// The lease ends at expiry, or earlier with Delete.
+	Lease(ctx context.Context, id string, data []byte, expiry time.Time) (bool, error)
+}
+
 // The ctx variants of scs's CtxStore, used when a store has them.
 type (
 	ctxFinder interface {
@@ -136,14 +155,22 @@ func (m *MemoryStore) Commit(id string, data []byte, expiry time.Time) error {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.commitLocked(id, data, expiry, now)
+	return nil
+}
+
+// commitLocked replaces id's entry with a copy of data until expiry, and
+// reports whether it now holds one: an expiry not after now, or data that
+// could never fit, leaves id empty. m.mu is held.
+func (m *MemoryStore) commitLocked(id string, data []byte, expiry, now time.Time) bool {
 	m.remove(id)
 	if !now.Before(expiry) {
-		return nil
+		return false
 	}
 	e := memoryEntry{data: append([]byte(nil), data...), expiry: expiry}
 	size := e.size(id)
 	if size > m.maxBytes() {
-		return nil // could never fit: as if it had expired at once
+		return false // could never fit: as if it had expired at once
 	}
 	if m.bytes+size > m.maxBytes() {
 		m.makeRoom(size, now)
@@ -153,7 +180,21 @@ func (m *MemoryStore) Commit(id string, data []byte, expiry time.Time) error {
 	}
 	m.entries[id] = e
 	m.bytes += size
-	return nil
+	return true
+}
+
+// Lease commits a copy of data under id until expiry, unless id holds an
+// entry that has not expired, and reports whether it did (LeaseStore). A
+// lease counts against MaxBytes like any entry; one that could never fit is
+// not taken.
+func (m *MemoryStore) Lease(_ context.Context, id string, data []byte, expiry time.Time) (bool, error) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.entries[id]; ok && now.Before(e.expiry) {
+		return false, nil
+	}
+	return m.commitLocked(id, data, expiry, now), nil
 }
 
 // Delete removes id; an unknown id is not an error.

@@ -1,8 +1,10 @@
 package cognito_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +144,54 @@ func TestMemoryStoreConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestMemoryStoreLease(t *testing.T) {
+	ctx := context.Background()
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 1 << 10}
+	var _ cognito.LeaseStore = m
+
+	got, err := m.Lease(ctx, "l", []byte("first"), clock.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.True(t, got, "an empty id is leased")
+	got, err = m.Lease(ctx, "l", []byte("second"), clock.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, got, "a live lease is not taken again")
+	data, _, _ := m.Find("l")
+	assert.Equal(t, "first", string(data), "a refused lease leaves the holder's data")
+
+	clock.Advance(time.Minute)
+	got, err = m.Lease(ctx, "l", []byte("third"), clock.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.True(t, got, "a lease whose expiry passed is taken")
+	data, _, _ = m.Find("l")
+	assert.Equal(t, "third", string(data))
+
+	require.NoError(t, m.Delete("l"))
+	got, _ = m.Lease(ctx, "l", []byte("fourth"), clock.Now().Add(time.Minute))
+	assert.True(t, got, "Delete ends a lease")
+
+	got, _ = m.Lease(ctx, "past", []byte("x"), clock.Now())
+	assert.False(t, got, "an expiry not in the future takes no lease")
+	got, _ = m.Lease(ctx, "huge", make([]byte, 2<<10), clock.Now().Add(time.Minute))
+	assert.False(t, got, "data that can never fit takes no lease")
+	_, found, _ := m.Find("huge")
+	assert.False(t, found)
+}
+
+func TestMemoryStoreLeaseHasOneWinner(t *testing.T) {
+	clock := newTestClock()
+	m := &cognito.MemoryStore{Now: clock.Now}
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			if ok, err := m.Lease(context.Background(), "l", []byte("x"), clock.Now().Add(time.Second)); err == nil && ok {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), won.Load())
 }

@@ -4,7 +4,8 @@
 //
 // A Store has the method set of cognito.SessionStore (and of scs's Store), plus
 // scs's context variants FindCtx, CommitCtx and DeleteCtx, which Sessions uses
-// so that each request's context bounds its calls to Redis:
+// so that each request's context bounds its calls to Redis, and Lease
+// (cognito.LeaseStore), with which one replica takes a job on for all:
 //
 //	store, err := redisstore.Open("redis://127.0.0.1:6379/0")
 //	if err != nil { ... }
@@ -193,6 +194,28 @@ func (s *Store) CommitCtx(ctx context.Context, id string, data []byte, expiry ti
 		return s.fail("commit", err)
 	}
 	return nil
+}
+
+// Lease keeps data for id until expiry unless id holds an entry, and reports
+// whether it did: one SET ... NX PXAT, atomic for every client of the Redis
+// server, so that of many replicas asking at once one gets true
+// (cognito.LeaseStore). An expiry not in the future takes no lease.
+func (s *Store) Lease(ctx context.Context, id string, data []byte, expiry time.Time) (bool, error) {
+	at := expiry.UnixMilli()
+	if at <= time.Now().UnixMilli() {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	cmd := redis.NewStatusCmd(ctx, "set", s.prefix+id, data, "nx", "pxat", at)
+	err := s.client.Process(ctx, cmd)
+	if errors.Is(err, redis.Nil) {
+		return false, nil // NX: the key exists
+	}
+	if err != nil {
+		return false, s.fail("lease", err)
+	}
+	return true, nil
 }
 
 // DeleteCtx is Delete within ctx and the Store's timeout.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/redisstore"
 )
 
@@ -312,6 +314,8 @@ func TestStoreRedisDown(t *testing.T) {
 	assertUnavailable(t, err)
 	assertUnavailable(t, store.Commit(secretID, []byte("x"), time.Now().Add(time.Minute)))
 	assertUnavailable(t, store.Delete(secretID))
+	_, err = store.Lease(context.Background(), secretID, []byte("x"), time.Now().Add(time.Minute))
+	assertUnavailable(t, err)
 }
 
 func TestOpen(t *testing.T) {
@@ -362,4 +366,52 @@ func TestClose(t *testing.T) {
 	_, _, err = store.FindCtx(ctx, randomID(t))
 	assert.NoError(t, err, "New's client is the caller's: Close leaves it open")
 	assert.Same(t, client, store.Client())
+}
+
+func TestStoreLease(t *testing.T) {
+	ctx := context.Background()
+	store, raw, prefix := testStore(t)
+	var _ cognito.LeaseStore = store
+	id := randomID(t)
+
+	got, err := store.Lease(ctx, id, []byte("first"), time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.True(t, got, "an empty key is leased")
+	got, err = store.Lease(ctx, id, []byte("second"), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, got, "a live lease is not taken again")
+	data, found, err := store.FindCtx(ctx, id)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, "first", string(data), "a refused lease leaves the holder's data")
+	ttl, err := raw.PTTL(ctx, prefix+id).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, time.Minute.Seconds(), ttl.Seconds(), 5, "the lease expires with its first expiry")
+
+	require.NoError(t, store.DeleteCtx(ctx, id))
+	got, err = store.Lease(ctx, id, []byte("third"), time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.True(t, got, "Delete ends a lease")
+
+	got, err = store.Lease(ctx, randomID(t), []byte("x"), time.Now().Add(-time.Second))
+	require.NoError(t, err)
+	assert.False(t, got, "an expiry in the past takes no lease")
+}
+
+func TestStoreLeaseHasOneWinner(t *testing.T) {
+	store, _, _ := testStore(t)
+	id := randomID(t)
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			ok, err := store.Lease(context.Background(), id, []byte("x"), time.Now().Add(time.Minute))
+			assert.NoError(t, err)
+			if ok {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), won.Load())
 }
