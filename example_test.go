@@ -570,7 +570,6 @@ func Example_apisSeveralPools() {
 }
 
 func Example_apisMachineToMachine() {
-	ctx := context.Background()
 	// README:
 	client, err := cognito.NewClient(cognito.Config{
 		UserPoolID:   "us-east-1_AbCdEf123",
@@ -582,7 +581,10 @@ func Example_apisMachineToMachine() {
 		log.Fatal(err)
 	}
 	ts := client.TokenSource("orders/read") // one per process: cached, renewed before it expires
-	httpClient := oauth2.NewClient(ctx, ts) // adds Authorization: Bearer to every request
+	httpClient := &http.Client{
+		Transport: &oauth2.Transport{Source: ts}, // adds Authorization: Bearer to every request
+		Timeout:   30 * time.Second,
+	}
 	res, err := httpClient.Get("https://orders.example.com/orders")
 	if err != nil {
 		log.Fatal(err)
