@@ -680,6 +680,44 @@ func ExampleWithClientIDs() {
 	// unknown-client-id refused
 }
 
+// The README's quick start: a web app whose pages need a signed-in user, the
+// tokens kept on the server and refreshed before they expire. The README
+// shows this body as main; ExampleSessions runs the same routes against a
+// fake pool.
+func Example_sessionsQuickStart() {
+	cfg := cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "app-client-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"), // empty for a public client
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI:  "https://app.example.com/callback",
+		LogoutURI:    "https://app.example.com/",
+	}
+	client, err := cognito.NewClient(cfg) // the pool's OAuth 2.0 endpoints
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := cognito.NewVerifier(cfg) // one per pool, shared: it caches the keys
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := cognito.NewMemoryStore() // this process only; replicas share Redis (below)
+	sessions, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)       // to the hosted UI, then back to ?return_to=/a/path
+	mux.HandleFunc("GET /callback", sessions.Callback) // code exchanged, ID token verified, a new session
+	mux.HandleFunc("POST /logout", sessions.Logout)    // refresh token revoked, session deleted, the hosted UI's /logout
+	mux.Handle("GET /", sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := cognito.SessionFromContext(r.Context()) // signed in; tokens refreshed before they expire
+		fmt.Fprintf(w, "hello %s", s.IDToken.Email)     // s.AccessToken calls your APIs until s.Expiry
+	})))
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
 // Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
 // kept in a store, refreshed on time, and sign-out. The README's block is
 // this function's body from `store, revoked :=` on; a test keeps them identical.
@@ -810,4 +848,18 @@ func Example_emulatorConfig() {
 	}
 	fmt.Println(cfg.Validate())
 	// Output: <nil>
+}
+
+// The configuration integration/README.md gives for an app run against
+// scripts/cognito-local, compiled.
+func Example_cognitoLocalConfig() {
+	cfg := cognito.Config{
+		UserPoolID:   os.Getenv("COGNITO_POOL_ID"),
+		ClientID:     os.Getenv("COGNITO_CLIENT_ID"),
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       os.Getenv("COGNITO_LOCAL_URL"), // the hosted UI
+		RedirectURI:  os.Getenv("COGNITO_REDIRECT_URI"),
+		Issuer:       os.Getenv("COGNITO_ISSUER"), // required: emulator pool IDs name no region
+	}
+	_ = cfg
 }
