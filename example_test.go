@@ -338,9 +338,9 @@ func ExampleRequireAccessToken() {
 	// 401 Unauthorized Bearer realm="things"
 }
 
-// The whole flow in one web app, as the README's quick start shows it: this
-// example's body is the README's main, and newApp follows it there.
-// saveLogin, loadLogin, saveSession and loadSession stand for your storage:
+// The whole flow in one web app, built from the steps, as docs/manual-flow.md
+// shows it for apps that must own their storage: this example's body is the
+// guide's main, and newApp follows it there. saveLogin, loadLogin, saveSession and loadSession stand for your storage:
 // a short-lived HttpOnly cookie for the login, a server-side session keyed
 // by an opaque cookie for the tokens. LoginFlow and RequireAccessToken do
 // steps 1 to 3 and 5 for you. quickstart_test.go runs newApp against a fake
@@ -512,8 +512,9 @@ func deleteThing(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "deleted %s", r.PathValue("id"))
 }
 
-// APIs and services: the README's snippets, compiled. Each body's lines after
-// its "README:" comment are the README's block (readme_apis_test.go checks).
+// APIs and services: the blocks of docs/api.md and docs/m2m.md, compiled.
+// docs_test.go finds each guide's block, line for line, in one of these
+// bodies.
 
 // listOrders and adminReport stand for the API's own handlers.
 var (
@@ -528,7 +529,6 @@ func suspended(ctx context.Context, tenant string) bool { return tenant == "" }
 
 func Example_apisSeveralClients() {
 	ctx := context.Background()
-	// README:
 	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123"},
 		cognito.WithClientIDs("web-client-id", "mobile-client-id", "reporting-service-id"))
 	if err != nil {
@@ -550,7 +550,6 @@ func Example_apisSeveralClients() {
 }
 
 func Example_apisSeveralPools() {
-	// README:
 	tenantA, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_TenantAaa", ClientID: "tenant-a-client"})
 	if err != nil {
 		log.Fatal(err)
@@ -570,7 +569,6 @@ func Example_apisSeveralPools() {
 }
 
 func Example_apisMachineToMachine() {
-	// README:
 	client, err := cognito.NewClient(cognito.Config{
 		UserPoolID:   "us-east-1_AbCdEf123",
 		ClientID:     "reporting-service-id",
@@ -594,7 +592,6 @@ func Example_apisMachineToMachine() {
 
 func Example_apisCustomCheck() {
 	cfg := cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"}
-	// README:
 	verifier, err := cognito.NewVerifier(cfg,
 		cognito.WithCheck(func(ctx context.Context, t cognito.VerifiedToken) error {
 			var c struct {
@@ -718,9 +715,10 @@ func Example_sessionsQuickStart() {
 	log.Fatal(http.ListenAndServe("localhost:8080", mux))
 }
 
-// Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
-// kept in a store, refreshed on time, and sign-out. The README's block is
-// this function's body from `store, revoked :=` on; a test keeps them identical.
+// Sessions with a revocation list and a bearer API beside the pages, as
+// docs/webapp.md shows it ("A full setup"): sign-in, a session kept in a
+// store, refreshed on time, and sign-out refused at once by the API. The
+// guide's block is this function's body from `store, revoked :=` on.
 func Example_sessions() {
 	cfg := cognito.Config{ /* the quick start's */ }
 	store, revoked := cognito.NewMemoryStore(), cognito.NewMemoryStore() // one process; scs stores (Redis, ...) to share with replicas
@@ -816,7 +814,8 @@ func ExampleSessions() {
 // meHandler stands for an API handler, so that Example_sessions compiles.
 var meHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 
-// The README's middleware block (after the quick start), compiled.
+// The middleware block of the README's APIs section and of docs/api.md,
+// compiled.
 func Example_middleware() {
 	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"})
 	if err != nil {
@@ -835,7 +834,7 @@ var (
 	reportsHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 )
 
-// The README's emulator configuration (Configuration, "Local emulators"),
+// The emulator configuration of docs/configuration.md ("Local emulators"),
 // compiled and validated.
 func Example_emulatorConfig() {
 	clientID := "emulator-client-id"
