@@ -338,9 +338,9 @@ func ExampleRequireAccessToken() {
 	// 401 Unauthorized Bearer realm="things"
 }
 
-// The whole flow in one web app, as the README's quick start shows it: this
-// example's body is the README's main, and newApp follows it there.
-// saveLogin, loadLogin, saveSession and loadSession stand for your storage:
+// The whole flow in one web app, built from the steps, as docs/manual-flow.md
+// shows it for apps that must own their storage: this example's body is the
+// guide's main, and newApp follows it there. saveLogin, loadLogin, saveSession and loadSession stand for your storage:
 // a short-lived HttpOnly cookie for the login, a server-side session keyed
 // by an opaque cookie for the tokens. LoginFlow and RequireAccessToken do
 // steps 1 to 3 and 5 for you. quickstart_test.go runs newApp against a fake
@@ -512,8 +512,9 @@ func deleteThing(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "deleted %s", r.PathValue("id"))
 }
 
-// APIs and services: the README's snippets, compiled. Each body's lines after
-// its "README:" comment are the README's block (readme_apis_test.go checks).
+// APIs and services: the blocks of docs/api.md and docs/m2m.md, compiled.
+// docs_test.go finds each guide's block, line for line, in one of these
+// bodies.
 
 // listOrders and adminReport stand for the API's own handlers.
 var (
@@ -528,7 +529,6 @@ func suspended(ctx context.Context, tenant string) bool { return tenant == "" }
 
 func Example_apisSeveralClients() {
 	ctx := context.Background()
-	// README:
 	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123"},
 		cognito.WithClientIDs("web-client-id", "mobile-client-id", "reporting-service-id"))
 	if err != nil {
@@ -550,7 +550,6 @@ func Example_apisSeveralClients() {
 }
 
 func Example_apisSeveralPools() {
-	// README:
 	tenantA, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_TenantAaa", ClientID: "tenant-a-client"})
 	if err != nil {
 		log.Fatal(err)
@@ -570,8 +569,6 @@ func Example_apisSeveralPools() {
 }
 
 func Example_apisMachineToMachine() {
-	ctx := context.Background()
-	// README:
 	client, err := cognito.NewClient(cognito.Config{
 		UserPoolID:   "us-east-1_AbCdEf123",
 		ClientID:     "reporting-service-id",
@@ -582,7 +579,10 @@ func Example_apisMachineToMachine() {
 		log.Fatal(err)
 	}
 	ts := client.TokenSource("orders/read") // one per process: cached, renewed before it expires
-	httpClient := oauth2.NewClient(ctx, ts) // adds Authorization: Bearer to every request
+	httpClient := &http.Client{
+		Transport: &oauth2.Transport{Source: ts}, // adds Authorization: Bearer to every request
+		Timeout:   30 * time.Second,
+	}
 	res, err := httpClient.Get("https://orders.example.com/orders")
 	if err != nil {
 		log.Fatal(err)
@@ -592,7 +592,6 @@ func Example_apisMachineToMachine() {
 
 func Example_apisCustomCheck() {
 	cfg := cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"}
-	// README:
 	verifier, err := cognito.NewVerifier(cfg,
 		cognito.WithCheck(func(ctx context.Context, t cognito.VerifiedToken) error {
 			var c struct {
@@ -678,9 +677,48 @@ func ExampleWithClientIDs() {
 	// unknown-client-id refused
 }
 
-// Steps 1 to 7 with Sessions, as the README shows them: sign-in, a session
-// kept in a store, refreshed on time, and sign-out. The README's block is
-// this function's body from `store, revoked :=` on; a test keeps them identical.
+// The README's quick start: a web app whose pages need a signed-in user, the
+// tokens kept on the server and refreshed before they expire. The README
+// shows this body as main; ExampleSessions runs the same routes against a
+// fake pool.
+func Example_sessionsQuickStart() {
+	cfg := cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "app-client-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"), // empty for a public client
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI:  "https://app.example.com/callback",
+		LogoutURI:    "https://app.example.com/",
+	}
+	client, err := cognito.NewClient(cfg) // the pool's OAuth 2.0 endpoints
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := cognito.NewVerifier(cfg) // one per pool, shared: it caches the keys
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := cognito.NewMemoryStore() // this process only; replicas share Redis (below)
+	sessions, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)       // to the hosted UI, then back to ?return_to=/a/path
+	mux.HandleFunc("GET /callback", sessions.Callback) // code exchanged, ID token verified, a new session
+	mux.HandleFunc("POST /logout", sessions.Logout)    // refresh token revoked, session deleted, the hosted UI's /logout
+	mux.Handle("GET /", sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := cognito.SessionFromContext(r.Context()) // signed in; tokens refreshed before they expire
+		fmt.Fprintf(w, "hello %s", s.IDToken.Email)     // s.AccessToken calls your APIs until s.Expiry
+	})))
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
+// Sessions with a revocation list and a bearer API beside the pages, as
+// docs/webapp.md shows it ("A full setup"): sign-in, a session kept in a
+// store, refreshed on time, and sign-out refused at once by the API. The
+// guide's block is this function's body from `store, revoked :=` on.
 func Example_sessions() {
 	cfg := cognito.Config{ /* the quick start's */ }
 	store, revoked := cognito.NewMemoryStore(), cognito.NewMemoryStore() // one process; scs stores (Redis, ...) to share with replicas
@@ -776,7 +814,8 @@ func ExampleSessions() {
 // meHandler stands for an API handler, so that Example_sessions compiles.
 var meHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 
-// The README's middleware block (after the quick start), compiled.
+// The middleware block of the README's APIs section and of docs/api.md,
+// compiled.
 func Example_middleware() {
 	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"})
 	if err != nil {
@@ -795,7 +834,7 @@ var (
 	reportsHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 )
 
-// The README's emulator configuration (Configuration, "Local emulators"),
+// The emulator configuration of docs/configuration.md ("Local emulators"),
 // compiled and validated.
 func Example_emulatorConfig() {
 	clientID := "emulator-client-id"
@@ -808,4 +847,18 @@ func Example_emulatorConfig() {
 	}
 	fmt.Println(cfg.Validate())
 	// Output: <nil>
+}
+
+// The configuration integration/README.md gives for an app run against
+// scripts/cognito-local, compiled.
+func Example_cognitoLocalConfig() {
+	cfg := cognito.Config{
+		UserPoolID:   os.Getenv("COGNITO_POOL_ID"),
+		ClientID:     os.Getenv("COGNITO_CLIENT_ID"),
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       os.Getenv("COGNITO_LOCAL_URL"), // the hosted UI
+		RedirectURI:  os.Getenv("COGNITO_REDIRECT_URI"),
+		Issuer:       os.Getenv("COGNITO_ISSUER"), // required: emulator pool IDs name no region
+	}
+	_ = cfg
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
-// quickStart is the README's quick start (newApp in example_test.go) in front
+// quickStart is docs/manual-flow.md's app (newApp in example_test.go) in front
 // of a fake pool, and a hosted UI that signs in whoever SignInAs names.
 type quickStart struct {
 	pool *cognitotest.Server

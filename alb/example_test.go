@@ -12,7 +12,7 @@ import (
 )
 
 // A service behind a load balancer whose listener rule authenticates users
-// with Cognito: the README's "Behind an Application Load Balancer" section.
+// with Cognito: the first block of docs/alb.md.
 // It does no I/O until a request comes, so it compiles here but does not run.
 func Example_behindALoadBalancer() {
 	v, err := alb.NewVerifier(alb.Config{

@@ -18,8 +18,8 @@ var myHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(at.Username))
 })
 
-// TestMyHandler is the README's example of testing a handler against the
-// fake pool (section "Testing your code: cognitotest"), run as a test.
+// TestMyHandler is docs/testing.md's example of testing a handler against
+// the fake pool, run as a test.
 func TestMyHandler(t *testing.T) {
 	pool := cognitotest.NewServer(t) // closed by t.Cleanup
 	pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", Groups: []string{"admins"}})

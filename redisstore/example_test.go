@@ -14,8 +14,8 @@ import (
 
 // Every replica keeps its sessions and the revocation list in one Redis: a
 // user signed in on one is signed in on all, and a sign-out on one is
-// honoured by every replica's API at once. (The README's "Sessions on
-// several replicas" snippet.)
+// honoured by every replica's API at once. (The Redis blocks of the README's
+// quick start and of docs/webapp.md, "Several replicas: Redis".)
 func Example() {
 	cfg := cognito.Config{
 		UserPoolID:  "us-east-1_AbCdEf123",
