@@ -436,15 +436,48 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // session kept; while the token endpoint fails, tokens that have not expired
 // yet keep being served, and the session's next refresh attempt waits 10 s.
 func (s *Sessions) Require(next http.Handler) http.Handler {
+	return s.serve(next, s.signedOut, nil)
+}
+
+// Optional returns middleware for pages that serve everyone, such as a home
+// page that greets a signed-in user: a request with a live session reaches
+// next with it in the context (SessionFromContext), loaded and refreshed
+// exactly as Require does; a signed-out user, or one whose session just
+// ended (refresh token dead or revoked, lifetime over, tokens refused), reaches
+// next with none, and an ended session's cookie is deleted. It never
+// redirects. As with Require, a store, token endpoint, JWKS or revocation
+// list that fails is answered 503 only when the session's tokens can no
+// longer be served: never as a signed-out page, which would look like a
+// sign-out to a user who is still signed in.
+func (s *Sessions) Optional(next http.Handler) http.Handler {
+	return s.serve(next, nil, nil)
+}
+
+// serve is the one loading core of Require, Optional and RequireStepUp, as
+// scs's LoadAndSave is for every page: it loads the session (load) and hands
+// the request on with it. A signed-out request goes to signedOut, or on
+// without a session when signedOut is nil. A loaded session goes through
+// gate, when there is one, which answers the request itself when it returns
+// false.
+func (s *Sessions) serve(next http.Handler, signedOut http.HandlerFunc, gate func(http.ResponseWriter, *http.Request, *Session) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.load(w, r)
 		switch {
 		case err == nil:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionContextKey{}, sess)))
-		case errors.Is(err, errSignedOut):
-			s.signedOut(w, r)
-		default:
+			if gate == nil || gate(w, r, sess) {
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionContextKey{}, sess)))
+			}
+		case !errors.Is(err, errSignedOut):
 			plainError(w, http.StatusServiceUnavailable)
+		case signedOut != nil:
+			signedOut(w, r)
+		default:
+			if len(w.Header().Values("Set-Cookie")) > 0 {
+				// load deleted an ended session's cookie: a shared cache
+				// that kept this public page would delete everyone's.
+				w.Header().Set("Cache-Control", "no-store")
+			}
+			next.ServeHTTP(w, r)
 		}
 	})
 }
