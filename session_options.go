@@ -118,8 +118,10 @@ func WithSessionCookieName(name string) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.cookieName = name })
 }
 
-// WithLoginOptions adds opts (WithIdentityProvider, WithScopes, ...) to
-// every login that Login starts.
+// WithLoginOptions adds opts (WithIdentityProvider, WithScopes,
+// WithACRValues, ...) to every login that Login starts. An option refused
+// for bad input (WithACRValues, WithMaxAge) makes NewSessions fail with
+// ErrInvalidConfig.
 func WithLoginOptions(opts ...AuthOption) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.authOpts = append(s.authOpts, opts...) })
 }

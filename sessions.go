@@ -131,6 +131,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 		}
 	}
 	s.lifetime = min(s.lifetime, s.refreshLifetime)
+	if err := checkAuthOptions(s.authOpts); err != nil {
+		return nil, err
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
