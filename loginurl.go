@@ -62,8 +62,8 @@ func WithScopes(scopes ...string) AuthOption {
 // user in below the level asked for. It needs a pool on the Essentials or
 // Plus feature plan; other pools ignore it.
 //
-// Each value must be non-empty, at most 256 bytes of UTF-8, without spaces
-// or control characters, and there must be at least one: otherwise the
+// Each value must be non-empty, at most 128 bytes of UTF-8, without spaces
+// or control characters, and there must be one to eight: otherwise the
 // option is refused, as an option cannot return an error. LoginURL then
 // leaves acr_values out, and LoginFlow.Start and NewSessions (through
 // WithLoginOptions) fail with ErrInvalidConfig, so that a typo cannot turn a

@@ -205,9 +205,16 @@ func SessionFromContext(ctx context.Context) (*Session, bool) {
 // return_to must be a path of this site ("/orders?id=1"): another origin,
 // "//host", a backslash, a scheme or a control character makes it "/".
 func (s *Sessions) Login(w http.ResponseWriter, r *http.Request) {
-	returnTo := safeReturnTo(r.URL.Query().Get("return_to"))
+	s.startLogin(w, r, safeReturnTo(r.URL.Query().Get("return_to")), nil)
+}
+
+// startLogin redirects to the hosted UI with the login options, remembering
+// returnTo and, for a step-up (step not nil), the step the sign-in must meet,
+// both under the login's state.
+func (s *Sessions) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, step *StepUp, extra ...AuthOption) {
 	rec := &headerRecorder{header: http.Header{}}
-	if err := s.flow.Start(rec, r, s.authOpts...); err != nil {
+	opts := append(s.authOpts[:len(s.authOpts):len(s.authOpts)], extra...)
+	if err := s.flow.Start(rec, r, opts...); err != nil {
 		s.log.ErrorContext(r.Context(), "cognito: cannot start a sign-in", "err", err)
 		plainError(w, http.StatusInternalServerError)
 		return
@@ -227,8 +234,12 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request) {
 	for _, c := range rec.header.Values("Set-Cookie") {
 		h.Add("Set-Cookie", c)
 	}
+	maxAge := int(s.flow.maxAge().Seconds())
 	if returnTo != "/" {
-		http.SetCookie(w, s.returnCookie(state, base64.RawURLEncoding.EncodeToString([]byte(returnTo)), int(s.flow.maxAge().Seconds())))
+		http.SetCookie(w, s.returnCookie(state, base64.RawURLEncoding.EncodeToString([]byte(returnTo)), maxAge))
+	}
+	if step != nil {
+		http.SetCookie(w, s.stepUpCookie(state, step.encode(), maxAge))
 	}
 	h.Set("Cache-Control", "no-store")
 	http.Redirect(w, r, loc, http.StatusFound)
@@ -287,12 +298,16 @@ func safeReturnTo(p string) string {
 
 // Callback finishes the sign-in (LoginFlow.Finish), starts a session under a
 // new ID (deleting the session the browser had, if any) and redirects to the
-// login's return_to path. A sign-in that fails gets a page with a link to
+// login's return_to path. The sign-in of a step-up (RequireStepUp) that came
+// back below its StepUp gets the step-up failure page instead (403; see
+// WithStepUpFailedHandler), so that the page does not send the user round
+// again. A sign-in that fails gets a page with a link to
 // sign in again: 400 for a refused or replayed callback, 503 when Cognito,
 // its keys or the store are unavailable.
 func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	returnTo := s.takeReturnTo(w, r)
+	step, stepUp := s.takeStepUp(w, r)
 	tokens, id, err := s.flow.Finish(w, r)
 	if err != nil {
 		s.log.WarnContext(ctx, "cognito: sign-in failed", "err", err)
@@ -309,6 +324,7 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	rec := &sessionRecord{created: now, lastSeen: now}
 	rec.setTokens(tokens, now)
+	rec.setSignIn(id)
 	sid := GenerateVerifier()
 	if err := s.commit(ctx, sessionKey(sid), rec); err != nil {
 		// The session the browser had, if any, is left as it was.
@@ -321,6 +337,9 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 	w.Header().Set("Cache-Control", "no-store")
+	if stepUp && s.stepUpFellShort(w, r, step, id, rec, returnTo) {
+		return
+	}
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
 
@@ -562,7 +581,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
+	return &Session{IDToken: rec.withSignIn(id), AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }
 
 // touchGuard keeps touches away from refreshes: a touch writes the whole

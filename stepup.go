@@ -22,14 +22,19 @@ type StepUp struct {
 	MaxAge time.Duration // the sign-in (auth_time) at most this old; 0: any
 }
 
-// maxACRValue bounds one level's name: Cognito's are at most 64 bytes.
-const maxACRValue = 256
+// Bounds of acr_values: Cognito's levels are at most four, their names at
+// most 64 bytes. A step-up login keeps its StepUp in a cookie, which these
+// keep well under browsers' 4 KiB.
+const (
+	maxACRValue  = 128
+	maxACRValues = 8
+)
 
 // Validate reports, wrapping ErrInvalidConfig, whether s cannot be checked or
 // sent to the hosted UI: a StepUp that asks for nothing (no ACR and no
 // MaxAge), a negative MaxAge, a MaxAge under one second (max_age is whole
-// seconds), or an ACR value that is empty, longer than 256 bytes, not UTF-8,
-// or has a space or a control character. RequireStepUp and
+// seconds), more than 8 ACR values, or one that is empty, longer than 128
+// bytes, not UTF-8, or has a space or a control character. RequireStepUp and
 // Sessions.RequireStepUp answer 500 to every request for a StepUp that does
 // not validate, as a rule that cannot be checked must not open its route:
 // call Validate at start-up to fail early.
@@ -54,6 +59,9 @@ func (s StepUp) Validate() error {
 func checkACRValues(values []string) error {
 	if len(values) == 0 {
 		return errors.New("no level given")
+	}
+	if len(values) > maxACRValues {
+		return fmt.Errorf("%d levels, more than %d", len(values), maxACRValues)
 	}
 	for i, v := range values {
 		switch {

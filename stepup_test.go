@@ -49,7 +49,8 @@ var badStepUpOptions = []struct {
 	{"an empty value", cognito.WithACRValues("urn:cognito:loa:2", "")},
 	{"no value", cognito.WithACRValues()},
 	{"invalid UTF-8", cognito.WithACRValues("urn:\xff")},
-	{"a value too long", cognito.WithACRValues(strings.Repeat("a", 257))},
+	{"a value too long", cognito.WithACRValues(strings.Repeat("a", 129))},
+	{"nine values", cognito.WithACRValues("a", "b", "c", "d", "e", "f", "g", "h", "i")},
 	{"a negative max age", cognito.WithMaxAge(-time.Second)},
 }
 
