@@ -19,7 +19,7 @@ type User struct {
 	Sub           string            // generated, UUID-shaped, when empty
 	// ACR is the level this user's sign-ins reach when the authorize
 	// request asks for one (acr_values or max_age): the tokens' acr claim.
-	// Default DefaultACR. Set it to "urn:cognito:loa:2" for a user with MFA.
+	// Default DefaultACR; "urn:cognito:loa:2", say, for a user with MFA.
 	ACR string
 	// AMR are the methods this user's sign-ins complete: the tokens' amr
 	// claim, beside acr. Default DefaultAMR.
