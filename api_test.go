@@ -103,6 +103,20 @@ var (
 	_ = cognito.LoginFlow{InsecureEmulator: false}
 )
 
+// The names of API.md's "Public pages" and "Step-up authentication" sections.
+var (
+	_ func(*cognito.Sessions, http.Handler) http.Handler                      = (*cognito.Sessions).Optional
+	_ func(...string) cognito.AuthOption                                      = cognito.WithACRValues
+	_ func(time.Duration) cognito.AuthOption                                  = cognito.WithMaxAge
+	_ func(cognito.StepUp) func(http.Handler) http.Handler                    = cognito.RequireStepUp
+	_ func(*cognito.Sessions, cognito.StepUp) func(http.Handler) http.Handler = (*cognito.Sessions).RequireStepUp
+
+	_ = cognito.StepUp{ACR: []string(nil), MaxAge: time.Duration(0)}
+	_ = cognito.IDToken{ACR: "", AMR: []string(nil)}
+	_ = cognito.AccessToken{ACR: "", AMR: []string(nil)}
+	_ = cognitotest.User{ACR: "", AMR: []string(nil)}
+)
+
 // sessionStoreMethods is SessionStore spelled out: the interface must keep
 // exactly scs's Store method set.
 type sessionStoreMethods interface {

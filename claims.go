@@ -575,7 +575,8 @@ type claims struct {
 	audArray                     bool
 	sub, username                string // username or cognito:username
 	email, name, nonce, scope    string
-	groups                       []string
+	acr                          string   // the level the sign-in reached
+	groups, amr                  []string // amr: the methods the sign-in completed
 	emailVerified                bool
 	exp, nbf, iat, authTime      time.Time
 	hasExp                       bool
@@ -598,7 +599,7 @@ func (c *claims) audience(clientID string) bool {
 // parseClaims reads: a token may not spell one of them in another case.
 var readClaims = foldedSet("iss", "token_use", "client_id", "azp", "sub", "username", "cognito:username",
 	"email", "name", "nonce", "scope", "jti", "origin_jti", "event_id", "at_hash", "aud",
-	"cognito:groups", "email_verified", "exp", "nbf", "iat", "auth_time")
+	"cognito:groups", "email_verified", "exp", "nbf", "iat", "auth_time", "acr", "amr")
 
 func foldedSet(names ...string) map[string]struct{} {
 	m := make(map[string]struct{}, len(names))
@@ -655,6 +656,10 @@ func parseClaims(data []byte, use string) (claims, error) {
 			}
 		case "cognito:groups":
 			c.groups, err = decodeStrings(v)
+		case "acr":
+			c.acr, err = decodeString(v)
+		case "amr":
+			c.amr, err = decodeStrings(v)
 		case "email_verified":
 			c.emailVerified, err = decodeBool(v)
 		case "exp":

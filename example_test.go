@@ -862,3 +862,220 @@ func Example_cognitoLocalConfig() {
 	}
 	_ = cfg
 }
+
+// Public pages and step-up pages with Sessions, as docs/stepup.md shows
+// them: the block there is this function's body; a test keeps them
+// identical.
+func Example_stepUpPages() {
+	sessions := newSessions() // cognito.NewSessions(flow, store), as in the quick start
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)
+	mux.HandleFunc("GET /callback", sessions.Callback)
+	mux.Handle("GET /{$}", sessions.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := cognito.SessionFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "Hello, %s", s.IDToken.Email) // signed in
+			return
+		}
+		fmt.Fprint(w, `Hello. <a href="/login">Sign in</a>`) // signed out: never redirected
+	})))
+	// Moving money needs a second factor, at most five minutes old: a session
+	// below that goes through the hosted UI once more and comes back here.
+	transfer := sessions.RequireStepUp(cognito.StepUp{
+		ACR:    []string{"urn:cognito:loa:2"},
+		MaxAge: 5 * time.Minute,
+	})
+	mux.Handle("GET /transfer", transfer(transferPage))
+	mux.Handle("POST /transfer", transfer(transferPage)) // a script's POST gets 401 with the challenge
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
+// A bearer API with the same rule, as docs/stepup.md shows it: the block
+// there is this function's body.
+func Example_stepUpAPI() {
+	verifier, err := cognito.NewVerifier(cognito.Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "app-client-id"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth := cognito.RequireAccessToken(verifier)
+	stepUp := cognito.RequireStepUp(cognito.StepUp{ACR: []string{"urn:cognito:loa:2"}, MaxAge: 5 * time.Minute})
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/transfers", auth(stepUp(transferPage)))
+	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+}
+
+// A client that got RFC 9470's challenge signs the user in again with what
+// it asks for, as docs/stepup.md shows it: the block there is this
+// function's body from `challenge :=` on.
+func Example_stepUpClient() {
+	cfg := cognito.Config{
+		UserPoolID:  "us-east-1_AbCdEf123",
+		ClientID:    "app-client-id",
+		Domain:      "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI: "https://app.example.com/callback",
+	}
+	challenge := `Bearer error="insufficient_user_authentication", acr_values="urn:cognito:loa:2", max_age="300"`
+	loginURL := cfg.LoginURL(cognito.GenerateVerifier(),
+		cognito.WithPKCE(cognito.GenerateVerifier()),
+		cognito.WithACRValues(strings.Fields(authParam(challenge, "acr_values"))...),
+		cognito.WithMaxAge(300*time.Second),
+	)
+	u, _ := url.Parse(loginURL)
+	fmt.Println(u.Query().Get("acr_values"), u.Query().Get("max_age"))
+	// Output: urn:cognito:loa:2 300
+}
+
+// authParam reads one quoted parameter of a WWW-Authenticate challenge
+// (enough for this example; a client should use a full parser).
+func authParam(challenge, name string) string {
+	_, v, _ := strings.Cut(challenge, name+`="`)
+	v, _, _ = strings.Cut(v, `"`)
+	return v
+}
+
+// transferPage stands for a page of the app's own.
+var transferPage http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+// newSessions stands for the quick start's NewSessions call.
+func newSessions() *cognito.Sessions { return nil }
+
+// Level and freshness on the hosted UI's login URL: WithACRValues asks for
+// one of the levels, in order, WithMaxAge for a sign-in no older than that.
+// WithAuthParam cannot override either.
+func ExampleWithACRValues() {
+	cfg := cognito.Config{
+		UserPoolID:  "us-east-1_AbCdEf123",
+		ClientID:    "app-client-id",
+		Domain:      "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI: "https://app.example.com/callback",
+	}
+	u, _ := url.Parse(cfg.LoginURL("state",
+		cognito.WithACRValues("urn:cognito:loa:3", "urn:cognito:loa:2"),
+		cognito.WithMaxAge(5*time.Minute),
+		cognito.WithAuthParam("max_age", "86400"), // ignored: WithMaxAge owns it
+	))
+	fmt.Println("acr_values:", u.Query().Get("acr_values"))
+	fmt.Println("max_age:", u.Query().Get("max_age"))
+
+	// Bad input is refused: LoginURL leaves the parameter out, and
+	// LoginFlow.Start and NewSessions fail.
+	u, _ = url.Parse(cfg.LoginURL("state", cognito.WithACRValues("urn:cognito:loa:2 urn:cognito:loa:3")))
+	fmt.Println("has acr_values:", u.Query().Has("acr_values"))
+	// Output:
+	// acr_values: urn:cognito:loa:3 urn:cognito:loa:2
+	// max_age: 300
+	// has acr_values: false
+}
+
+// A bearer API that needs a level-2 sign-in: a token below it gets 401 with
+// RFC 9470's challenge, which tells the client what to ask the hosted UI for.
+func ExampleRequireStepUp() {
+	pool, err := cognitotest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	verifier, err := cognito.NewVerifier(pool.Config())
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := cognito.RequireAccessToken(verifier, cognito.WithRealm("bank"))(
+		cognito.RequireStepUp(cognito.StepUp{ACR: []string{"urn:cognito:loa:2"}})(
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tok, _ := cognito.AccessTokenFromContext(r.Context())
+				fmt.Fprintf(w, "transfer by %s, signed in with %s", tok.Username, strings.Join(tok.AMR, "+"))
+			})))
+
+	for _, level := range []string{"urn:cognito:loa:1", "urn:cognito:loa:2"} {
+		token := pool.MintAccessToken("alice",
+			cognitotest.WithClaim("acr", level), cognitotest.WithClaim("amr", []string{"pwd", "otp"}))
+		req := httptest.NewRequest(http.MethodPost, "/api/transfers", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+		if c := rec.Header().Get("WWW-Authenticate"); c != "" {
+			fmt.Println(c)
+		}
+	}
+	// Output:
+	// 401 Unauthorized
+	// Bearer realm="bank", error="insufficient_user_authentication", error_description="A stronger sign-in is required", acr_values="urn:cognito:loa:2"
+	// 200 transfer by alice, signed in with pwd+otp
+}
+
+// Optional and RequireStepUp against a fake pool, with a browser's cookie
+// jar: the home page greets everyone, an ordinary sign-in, then a page that
+// needs level 2 sends the user through the hosted UI once more and back.
+func ExampleSessions_RequireStepUp() {
+	app := httptest.NewUnstartedServer(nil)
+	appURL := "http://" + app.Listener.Addr().String()
+	pool, err := cognitotest.Start(cognitotest.WithRedirectURI(appURL + "/callback"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	// alice has MFA: a sign-in that asks for a level reaches level 2.
+	pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com",
+		ACR: "urn:cognito:loa:2", AMR: []string{"pwd", "otp", "mfa"}})
+	pool.SignInAs("alice") // the hosted UI signs alice in at once
+
+	cfg := pool.Config()
+	client, err1 := cognito.NewClient(cfg)
+	verifier, err2 := cognito.NewVerifier(cfg)
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, cognito.NewMemoryStore())
+	if err := errors.Join(err1, err2, err3); err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)
+	mux.HandleFunc("GET /callback", sessions.Callback)
+	mux.Handle("GET /{$}", sessions.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := cognito.SessionFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "Hello, %s", s.IDToken.Email)
+			return
+		}
+		fmt.Fprint(w, "Hello, please sign in")
+	})))
+	mux.Handle("GET /transfer", sessions.RequireStepUp(cognito.StepUp{ACR: []string{"urn:cognito:loa:2"}})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, _ := cognito.SessionFromContext(r.Context())
+			fmt.Fprintf(w, "transfer page, signed in at %s with %s", s.IDToken.ACR, strings.Join(s.IDToken.AMR, "+"))
+		})))
+	app.Config.Handler = mux
+	app.Start()
+	defer app.Close()
+
+	jar, _ := cookiejar.New(nil)
+	hostedUI := 0
+	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), pool.URL()+"/oauth2/authorize") {
+			hostedUI++
+			fmt.Printf("  (hosted UI, acr_values=%q)\n", req.URL.Query().Get("acr_values"))
+		}
+		return nil
+	}}
+	show := func(path string) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, appURL+path, nil)
+		req.Header.Set("Sec-Fetch-Mode", "navigate") // a page load, as a browser sends it
+		res, err := browser.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Printf("GET %s: %d %s\n", path, res.StatusCode, body)
+	}
+	show("/")         // signed out: served all the same
+	show("/login")    // an ordinary sign-in, back home
+	show("/transfer") // level 2 needed: the hosted UI once more, then back here
+	show("/transfer") // upgraded: no more round trips
+	fmt.Println("round trips through the hosted UI:", hostedUI)
+	// Output:
+	// GET /: 200 Hello, please sign in
+	//   (hosted UI, acr_values="")
+	// GET /login: 200 Hello, alice@example.com
+	//   (hosted UI, acr_values="urn:cognito:loa:2")
+	// GET /transfer: 200 transfer page, signed in at urn:cognito:loa:2 with pwd+otp+mfa
+	// GET /transfer: 200 transfer page, signed in at urn:cognito:loa:2 with pwd+otp+mfa
+	// round trips through the hosted UI: 2
+}

@@ -70,7 +70,7 @@ func (t IDToken) String() string { return fmt.Sprintf("%v", t) }
 // Format prints the token's fields, without the raw claims.
 func (t AccessToken) Format(f fmt.State, verb rune) {
 	type AccessToken accessTokenFields
-	t.claims = nil
+	t.claims, t.clock = nil, nil
 	fmt.Fprintf(f, fmt.FormatString(f, verb), AccessToken(t))
 }
 

@@ -197,16 +197,21 @@ func FuzzParseClaims(f *testing.F) {
 		str("nonce", c.nonce, true)
 		str("scope", c.scope, true)
 		str(usernameClaim[use], c.username, true)
+		str("acr", c.acr, true)
 		for _, other := range []string{"username", "cognito:username", "jti", "origin_jti", "event_id", "at_hash"} {
 			str(other, "", false)
 		}
-		if raw, ok := m["cognito:groups"]; ok {
+		for name, got := range map[string][]string{"cognito:groups": c.groups, "amr": c.amr} {
+			raw, ok := m[name]
+			if !ok {
+				continue
+			}
 			var want []string
 			if json.Unmarshal(raw, &want) != nil || want == nil {
-				t.Fatalf("cognito:groups = %s accepted as an array of strings", raw)
+				t.Fatalf("%s = %s accepted as an array of strings", name, raw)
 			}
-			if !slices.Equal(c.groups, want) && len(c.groups)+len(want) > 0 {
-				t.Fatalf("cognito:groups: parseClaims %q, encoding/json %q", c.groups, want)
+			if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				t.Fatalf("%s: parseClaims %q, encoding/json %q", name, got, want)
 			}
 		}
 		if raw, ok := m["email_verified"]; ok {
@@ -294,6 +299,8 @@ type claimFields struct {
 	Nbf           json.RawMessage `json:"nbf"`
 	Iat           json.RawMessage `json:"iat"`
 	AuthTime      json.RawMessage `json:"auth_time"`
+	ACR           json.RawMessage `json:"acr"`
+	AMR           json.RawMessage `json:"amr"`
 }
 
 func (c *claimFields) byName() map[string]*json.RawMessage {
@@ -302,7 +309,7 @@ func (c *claimFields) byName() map[string]*json.RawMessage {
 		"username": &c.Username, "cognito:username": &c.CogUsername, "email": &c.Email, "name": &c.Name,
 		"nonce": &c.Nonce, "scope": &c.Scope, "jti": &c.Jti, "origin_jti": &c.OriginJti, "event_id": &c.EventID,
 		"at_hash": &c.AtHash, "aud": &c.Aud, "cognito:groups": &c.Groups, "email_verified": &c.EmailVerified,
-		"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat, "auth_time": &c.AuthTime,
+		"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat, "auth_time": &c.AuthTime, "acr": &c.ACR, "amr": &c.AMR,
 	}
 }
 

@@ -37,7 +37,7 @@ var b64 = base64.RawURLEncoding.Strict()
 // token_use, aud (ID token) or client_id (access token) equal to the ClientID
 // (or one of WithClientIDs),
 // exp in the future and nbf not in the future (both within the leeway), and iat
-// no further ahead than the leeway plus IssuedAtAllowance.
+// and auth_time no further ahead than the leeway plus IssuedAtAllowance.
 // It is safe for concurrent use; share one per user pool.
 type Verifier struct {
 	issuer, altIssuer string
@@ -48,7 +48,8 @@ type Verifier struct {
 	keys              *jwksCache
 	cache             *tokenCache // nil when off
 
-	revocations SessionStore // nil when off; see WithRevocationList
+	revocations SessionStore  // nil when off; see WithRevocationList
+	clock       verifierClock // now and leeway, for the access tokens to carry
 }
 
 // NewVerifier returns a Verifier for cfg, which must validate. It does no
@@ -72,6 +73,7 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		cache:     newTokenCache(s.tokenCacheSize),
 
 		revocations: s.revocations,
+		clock:       verifierClock{now: s.now, leeway: s.leeway},
 	}
 	v.keys = &jwksCache{
 		url:        cfg.jwksURL(),
@@ -93,13 +95,18 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 	return v, nil
 }
 
-// IDToken is a verified ID token: who the user is.
+// IDToken is a verified ID token: who the user is, and how and when they
+// signed in. ACR and AMR are empty when the token has no acr or amr claim,
+// as Cognito's tokens have none unless the sign-in asked for a level
+// (WithACRValues, WithMaxAge).
 type IDToken struct {
 	Subject, Email, Username, Issuer, Audience, Nonce string
 	Name                                              string // the name attribute, when the pool shares it
 	EmailVerified                                     bool
 	Groups                                            []string // cognito:groups
 	IssuedAt, Expiry, AuthTime                        time.Time
+	ACR                                               string   // the acr claim: the level the sign-in reached, e.g. "urn:cognito:loa:2"
+	AMR                                               []string // the amr claim: the methods completed, e.g. ["pwd", "otp", "mfa"]
 	claims                                            []byte
 }
 
@@ -111,12 +118,24 @@ type IDToken struct {
 // a field of v tagged as one of these claims gets what the field here holds.
 func (t *IDToken) Claims(v any) error { return decodeClaims(t.claims, v) }
 
-// AccessToken is a verified access token: what the bearer may do.
+// AccessToken is a verified access token: what the bearer may do, and how
+// and when its user signed in (ACR and AMR empty without acr and amr claims).
 type AccessToken struct {
 	Subject, ClientID, Username, Issuer string
 	Scopes, Groups                      []string
 	IssuedAt, Expiry, AuthTime          time.Time
+	ACR                                 string   // the acr claim: the level the sign-in reached
+	AMR                                 []string // the amr claim: the methods completed
 	claims                              []byte
+	clock                               *verifierClock // the Verifier's, for RequireStepUp
+}
+
+// verifierClock is the time a Verifier judges tokens by, which RequireStepUp
+// judges auth_time by too: it runs behind RequireAccessToken, without the
+// Verifier, and gets it from the token.
+type verifierClock struct {
+	now    func() time.Time
+	leeway time.Duration
 }
 
 // Claims decodes every claim of the token into v, as encoding/json does.
@@ -144,7 +163,7 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, err
 	t := e.id
 	if v.cache != nil {
 		c := *e.id // the cached one stays unchanged whatever the caller does with its copy
-		c.Groups = slices.Clone(c.Groups)
+		c.Groups, c.AMR = slices.Clone(c.Groups), slices.Clone(c.AMR)
 		t = &c
 	}
 	if err := v.runChecks(ctx, t); err != nil {
@@ -167,7 +186,7 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 	t := e.access
 	if v.cache != nil {
 		c := *e.access
-		c.Scopes, c.Groups = slices.Clone(c.Scopes), slices.Clone(c.Groups)
+		c.Scopes, c.Groups, c.AMR = slices.Clone(c.Scopes), slices.Clone(c.Groups), slices.Clone(c.AMR)
 		t = &c
 	}
 	if err := v.runChecks(ctx, t); err != nil {
@@ -178,19 +197,19 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 
 // verified is the result of one full verification, as the cache keeps it.
 type verified struct {
-	use           string
-	kid           string
-	key           *publicKey
-	exp, nbf, iat time.Time
-	id            *IDToken
-	access        *AccessToken
-	revKey        string // the revocation list's key, when there is a list
+	use                     string
+	kid                     string
+	key                     *publicKey
+	exp, nbf, iat, authTime time.Time
+	id                      *IDToken
+	access                  *AccessToken
+	revKey                  string // the revocation list's key, when there is a list
 }
 
 func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
 	if v.cache != nil {
 		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.vouches(e.kid, e.key) {
-			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
+			if err := v.checkTimes(e.exp, e.nbf, e.iat, e.authTime); err != nil {
 				v.cache.remove(raw)
 				return nil, err
 			}
@@ -283,7 +302,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if c.sub == "" {
 		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
 	}
-	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat}
+	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat, authTime: c.authTime}
 	if v.revocations != nil {
 		e.revKey = c.revocationKey()
 	}
@@ -299,7 +318,8 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		e.id = &IDToken{
 			Subject: c.sub, Email: c.email, Username: c.username, Issuer: issuer,
 			Audience: client, Nonce: c.nonce, Name: c.name, EmailVerified: c.emailVerified,
-			Groups: c.groups, IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
+			Groups: c.groups, IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime,
+			ACR: c.acr, AMR: c.amr, claims: payload,
 		}
 	} else {
 		client, ok := v.accessTokenClient(&c)
@@ -309,17 +329,21 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		e.access = &AccessToken{
 			Subject: c.sub, ClientID: client, Username: c.username, Issuer: issuer,
 			Scopes: strings.Fields(c.scope), Groups: c.groups,
-			IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime, claims: payload,
+			IssuedAt: c.iat, Expiry: c.exp, AuthTime: c.authTime,
+			ACR: c.acr, AMR: c.amr, claims: payload, clock: &v.clock,
 		}
 	}
-	if err := v.checkTimes(c.exp, c.nbf, c.iat); err != nil {
+	if err := v.checkTimes(c.exp, c.nbf, c.iat, c.authTime); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// checkTimes applies exp, nbf and iat to the clock, with the leeway.
-func (v *Verifier) checkTimes(exp, nbf, iat time.Time) error {
+// checkTimes applies exp, nbf, iat and auth_time to the clock, with the
+// leeway. A sign-in cannot have happened after its token was issued, so
+// auth_time gets iat's allowance: a later one is forged or from a broken clock,
+// and would pass any MaxAge of RequireStepUp.
+func (v *Verifier) checkTimes(exp, nbf, iat, authTime time.Time) error {
 	now := v.now()
 	if !now.Before(exp.Add(v.leeway)) {
 		return fmt.Errorf("%w: exp %s is not after %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
@@ -329,6 +353,9 @@ func (v *Verifier) checkTimes(exp, nbf, iat time.Time) error {
 	}
 	if !iat.IsZero() && iat.After(now.Add(v.leeway+IssuedAtAllowance)) {
 		return fmt.Errorf("%w: iat %s is after %s", ErrTokenNotYetValid, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if !authTime.IsZero() && authTime.After(now.Add(v.leeway+IssuedAtAllowance)) {
+		return fmt.Errorf("%w: auth_time %s is after %s", ErrTokenNotYetValid, authTime.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

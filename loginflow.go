@@ -107,12 +107,16 @@ func (f *LoginFlow) maxAge() time.Duration {
 // Start begins a login: it makes a fresh state, PKCE verifier and nonce,
 // keeps them in a login cookie, and redirects (302) to Config.LoginURL with
 // them and opts (WithIdentityProvider, WithScopes, ...). It returns an error,
-// having written nothing, when Config cannot make a login URL.
+// having written nothing, when Config cannot make a login URL or an option
+// was refused (WithACRValues, WithMaxAge).
 func (f *LoginFlow) Start(w http.ResponseWriter, r *http.Request, opts ...AuthOption) error {
 	if err := f.Config.validateFor("LoginFlow.Start", "Domain", "RedirectURI"); err != nil {
 		return err
 	}
 	if err := f.checkEmulator(); err != nil {
+		return err
+	}
+	if err := checkAuthOptions(opts); err != nil {
 		return err
 	}
 	state, verifier, nonce := GenerateVerifier(), GenerateVerifier(), GenerateVerifier()

@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // AuthOption adds a parameter to the hosted UI's authorize request built by
@@ -51,15 +54,67 @@ func WithScopes(scopes ...string) AuthOption {
 	return authParam{"scope", strings.Join(scopes, " ")}
 }
 
+// WithACRValues asks the hosted UI for a sign-in that reaches one of the
+// authentication levels values, in order of preference: Cognito's level URIs
+// such as "urn:cognito:loa:2" (acr_values, OpenID Connect Core 1.0 section
+// 3.1.2.1). The tokens then say in acr and amr which level the user reached
+// and how (IDToken.ACR, IDToken.AMR): check them, as the hosted UI may sign a
+// user in below the level asked for. It needs a pool on the Essentials or
+// Plus feature plan; other pools ignore it.
+//
+// Each value must be non-empty, at most 128 bytes of UTF-8, without spaces
+// or control characters, and there must be one to eight: otherwise the
+// option is refused, as an option cannot return an error. LoginURL then
+// leaves acr_values out, and LoginFlow.Start and NewSessions (through
+// WithLoginOptions) fail with ErrInvalidConfig, so that a typo cannot turn a
+// step-up into an ordinary sign-in unnoticed.
+func WithACRValues(values ...string) AuthOption {
+	if err := checkACRValues(values); err != nil {
+		return refusedAuthOption{fmt.Errorf("%w: WithACRValues: %w", ErrInvalidConfig, err)}
+	}
+	return authParam{"acr_values", strings.Join(values, " ")}
+}
+
+// WithMaxAge asks the hosted UI for a sign-in no older than d: one that
+// happened longer ago makes the user sign in again (max_age, OpenID Connect
+// Core 1.0 section 3.1.2.1), and the tokens' auth_time (IDToken.AuthTime)
+// says when it happened. d is sent in whole seconds, rounded down (0 asks
+// for a sign-in now). A negative d is refused as WithACRValues refuses a bad
+// value: LoginURL leaves max_age out, and LoginFlow.Start and NewSessions
+// fail with ErrInvalidConfig.
+func WithMaxAge(d time.Duration) AuthOption {
+	if d < 0 {
+		return refusedAuthOption{fmt.Errorf("%w: WithMaxAge: %s is negative", ErrInvalidConfig, d)}
+	}
+	return authParam{"max_age", strconv.FormatInt(int64(d/time.Second), 10)}
+}
+
+// refusedAuthOption is an AuthOption built from bad input: it adds nothing,
+// and says why to those that can return an error (checkAuthOptions).
+type refusedAuthOption struct{ err error }
+
+func (refusedAuthOption) applyAuth(url.Values) {}
+
+// checkAuthOptions returns the error of the first refused option of opts.
+func checkAuthOptions(opts []AuthOption) error {
+	for _, o := range opts {
+		if r, ok := o.(refusedAuthOption); ok {
+			return r.err
+		}
+	}
+	return nil
+}
+
 // WithAuthParam sets any other authorize parameter, such as "lang" or
 // "login_hint". It is ignored for the parameters that LoginURL or another
 // option owns: response_type, client_id, redirect_uri, state, scope, nonce,
-// identity_provider, code_challenge and code_challenge_method, so that it
-// cannot swap the state or downgrade PKCE.
+// identity_provider, code_challenge, code_challenge_method, acr_values and
+// max_age, so that it cannot swap the state, downgrade PKCE or weaken a
+// step-up.
 func WithAuthParam(key, value string) AuthOption {
 	switch key {
 	case "response_type", "client_id", "redirect_uri", "state", "scope", "nonce",
-		"identity_provider", "code_challenge", "code_challenge_method":
+		"identity_provider", "code_challenge", "code_challenge_method", "acr_values", "max_age":
 		return authParam{}
 	}
 	return authParam{key, value}

@@ -2,6 +2,7 @@ package cognito
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type sessionSettings struct {
 	storeTimeout              time.Duration
 	loginPath, cookieName     string
 	authOpts                  []AuthOption
+	stepUpFailed              http.Handler
 }
 
 // WithSessionClock replaces the clock Sessions judges token expiry, idle and
@@ -118,8 +120,21 @@ func WithSessionCookieName(name string) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.cookieName = name })
 }
 
-// WithLoginOptions adds opts (WithIdentityProvider, WithScopes, ...) to
-// every login that Login starts.
+// WithLoginOptions adds opts (WithIdentityProvider, WithScopes,
+// WithACRValues, ...) to every login that Login starts. An option refused
+// for bad input (WithACRValues, WithMaxAge) makes NewSessions fail with
+// ErrInvalidConfig.
 func WithLoginOptions(opts ...AuthOption) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.authOpts = append(s.authOpts, opts...) })
+}
+
+// WithStepUpFailedHandler sets what answers a step-up sign-in
+// (RequireStepUp) that came back still short of its StepUp, in place of the
+// default page (403, the reason, and a link to try again). h is called on the
+// callback's request with the new session in its context (SessionFromContext)
+// and a StepUpFailure (StepUpFailureFromContext); the session cookie is set
+// already. Answer 403, and do not redirect to the page that asked for the
+// step-up: it would send the user round again. A nil h keeps the default.
+func WithStepUpFailedHandler(h http.Handler) SessionOption {
+	return sessionOptionFunc(func(s *sessionSettings) { s.stepUpFailed = h })
 }

@@ -2,6 +2,7 @@ package cognito
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func sampleRecord() *sessionRecord {
 func TestSessionRecordRoundTrip(t *testing.T) {
 	rec := sampleRecord()
 	data := rec.encode()
-	assert.Equal(t, byte(sessionRecordVersion), data[0], "a version byte first")
+	assert.Equal(t, byte(1), data[0], "a version byte first: 1 without a sign-in level, for older replicas")
 	got, err := decodeSession(data)
 	require.NoError(t, err)
 	assert.True(t, got.created.Equal(rec.created))
@@ -41,7 +42,7 @@ func TestSessionRecordRefusesGarbage(t *testing.T) {
 	}
 	_, err := decodeSession(append(bytes.Clone(data), 0))
 	assert.ErrorIs(t, err, errBadRecord, "a trailing byte")
-	for _, v := range []byte{0, 2, 0xff} {
+	for _, v := range []byte{0, 3, 0xff} {
 		other := bytes.Clone(data)
 		other[0] = v
 		_, err := decodeSession(other)
@@ -88,4 +89,46 @@ func TestSafeReturnTo(t *testing.T) {
 	} {
 		assert.Equal(t, want, safeReturnTo(in), "%q", in)
 	}
+}
+
+func TestSessionRecordKeepsTheSignInLevel(t *testing.T) {
+	rec := sampleRecord()
+	rec.acr, rec.amr = "urn:cognito:loa:2", []string{"pwd", "otp", "mfa"}
+	data := rec.encode()
+	assert.Equal(t, byte(2), data[0], "version 2 with a level")
+	got, err := decodeSession(data)
+	require.NoError(t, err)
+	assert.Equal(t, rec, got)
+
+	v1 := sampleRecord().encode()
+	got, err = decodeSession(v1)
+	require.NoError(t, err)
+	assert.Empty(t, got.acr)
+	assert.Nil(t, got.amr)
+
+	for n := range len(data) {
+		_, err := decodeSession(data[:n])
+		assert.ErrorIs(t, err, errBadRecord, "truncated to %d bytes", n)
+	}
+	_, err = decodeSession(append(bytes.Clone(data), 0))
+	assert.ErrorIs(t, err, errBadRecord, "a trailing byte")
+	rec.amr = make([]string, maxRecordAMR+1)
+	_, err = decodeSession(rec.encode())
+	assert.ErrorIs(t, err, errBadRecord, "too many methods")
+	rec.amr, rec.acr = nil, strings.Repeat("a", maxRecordACR+1)
+	_, err = decodeSession(rec.encode())
+	assert.ErrorIs(t, err, errBadRecord, "acr too long")
+}
+
+func TestSessionRecordFillsWhatARefreshLeftOut(t *testing.T) {
+	rec := &sessionRecord{acr: "urn:cognito:loa:2", amr: []string{"pwd", "otp"}}
+	refreshed := rec.withSignIn(&IDToken{Subject: "s"})
+	assert.Equal(t, "urn:cognito:loa:2", refreshed.ACR)
+	assert.Equal(t, []string{"pwd", "otp"}, refreshed.AMR)
+	refreshed.AMR[0] = "changed"
+	assert.Equal(t, []string{"pwd", "otp"}, rec.amr, "the caller gets a copy")
+
+	own := rec.withSignIn(&IDToken{ACR: "urn:cognito:loa:3", AMR: []string{"pwd", "webauthn"}})
+	assert.Equal(t, "urn:cognito:loa:3", own.ACR, "a token's own claims stand")
+	assert.Equal(t, []string{"pwd", "webauthn"}, own.AMR)
 }

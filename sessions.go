@@ -131,6 +131,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 		}
 	}
 	s.lifetime = min(s.lifetime, s.refreshLifetime)
+	if err := checkAuthOptions(s.authOpts); err != nil {
+		return nil, err
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -202,9 +205,16 @@ func SessionFromContext(ctx context.Context) (*Session, bool) {
 // return_to must be a path of this site ("/orders?id=1"): another origin,
 // "//host", a backslash, a scheme or a control character makes it "/".
 func (s *Sessions) Login(w http.ResponseWriter, r *http.Request) {
-	returnTo := safeReturnTo(r.URL.Query().Get("return_to"))
+	s.startLogin(w, r, safeReturnTo(r.URL.Query().Get("return_to")), nil)
+}
+
+// startLogin redirects to the hosted UI with the login options, remembering
+// returnTo and, for a step-up (step not nil), the step the sign-in must meet,
+// both under the login's state.
+func (s *Sessions) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, step *StepUp, extra ...AuthOption) {
 	rec := &headerRecorder{header: http.Header{}}
-	if err := s.flow.Start(rec, r, s.authOpts...); err != nil {
+	opts := append(s.authOpts[:len(s.authOpts):len(s.authOpts)], extra...)
+	if err := s.flow.Start(rec, r, opts...); err != nil {
 		s.log.ErrorContext(r.Context(), "cognito: cannot start a sign-in", "err", err)
 		plainError(w, http.StatusInternalServerError)
 		return
@@ -224,8 +234,12 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request) {
 	for _, c := range rec.header.Values("Set-Cookie") {
 		h.Add("Set-Cookie", c)
 	}
+	maxAge := int(s.flow.maxAge().Seconds())
 	if returnTo != "/" {
-		http.SetCookie(w, s.returnCookie(state, base64.RawURLEncoding.EncodeToString([]byte(returnTo)), int(s.flow.maxAge().Seconds())))
+		http.SetCookie(w, s.returnCookie(state, base64.RawURLEncoding.EncodeToString([]byte(returnTo)), maxAge))
+	}
+	if step != nil {
+		http.SetCookie(w, s.stepUpCookie(state, step.encode(), maxAge))
 	}
 	h.Set("Cache-Control", "no-store")
 	http.Redirect(w, r, loc, http.StatusFound)
@@ -284,12 +298,16 @@ func safeReturnTo(p string) string {
 
 // Callback finishes the sign-in (LoginFlow.Finish), starts a session under a
 // new ID (deleting the session the browser had, if any) and redirects to the
-// login's return_to path. A sign-in that fails gets a page with a link to
+// login's return_to path. The sign-in of a step-up (RequireStepUp) that came
+// back below its StepUp gets the step-up failure page instead (403; see
+// WithStepUpFailedHandler), so that the page does not send the user round
+// again. A sign-in that fails gets a page with a link to
 // sign in again: 400 for a refused or replayed callback, 503 when Cognito,
 // its keys or the store are unavailable.
 func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	returnTo := s.takeReturnTo(w, r)
+	step, stepUp := s.takeStepUp(w, r)
 	tokens, id, err := s.flow.Finish(w, r)
 	if err != nil {
 		s.log.WarnContext(ctx, "cognito: sign-in failed", "err", err)
@@ -306,6 +324,7 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	rec := &sessionRecord{created: now, lastSeen: now}
 	rec.setTokens(tokens, now)
+	rec.setSignIn(id)
 	sid := GenerateVerifier()
 	if err := s.commit(ctx, sessionKey(sid), rec); err != nil {
 		// The session the browser had, if any, is left as it was.
@@ -318,6 +337,9 @@ func (s *Sessions) Callback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 	w.Header().Set("Cache-Control", "no-store")
+	if stepUp && s.stepUpFellShort(w, r, step, id, rec, returnTo) {
+		return
+	}
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
 
@@ -436,15 +458,48 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 // session kept; while the token endpoint fails, tokens that have not expired
 // yet keep being served, and the session's next refresh attempt waits 10 s.
 func (s *Sessions) Require(next http.Handler) http.Handler {
+	return s.serve(next, s.signedOut, nil)
+}
+
+// Optional returns middleware for pages that serve everyone, such as a home
+// page that greets a signed-in user: a request with a live session reaches
+// next with it in the context (SessionFromContext), loaded and refreshed
+// exactly as Require does; a signed-out user, or one whose session just
+// ended (refresh token dead or revoked, lifetime over, tokens refused), reaches
+// next with none, and an ended session's cookie is deleted. It never
+// redirects. As with Require, a store, token endpoint, JWKS or revocation
+// list that fails is answered 503 only when the session's tokens can no
+// longer be served: never as a signed-out page, which would look like a
+// sign-out to a user who is still signed in.
+func (s *Sessions) Optional(next http.Handler) http.Handler {
+	return s.serve(next, nil, nil)
+}
+
+// serve is the one loading core of Require, Optional and RequireStepUp, as
+// scs's LoadAndSave is for every page: it loads the session (load) and hands
+// the request on with it. A signed-out request goes to signedOut, or on
+// without a session when signedOut is nil. A loaded session goes through
+// gate, when there is one, which answers the request itself when it returns
+// false.
+func (s *Sessions) serve(next http.Handler, signedOut http.HandlerFunc, gate func(http.ResponseWriter, *http.Request, *Session) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.load(w, r)
 		switch {
 		case err == nil:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionContextKey{}, sess)))
-		case errors.Is(err, errSignedOut):
-			s.signedOut(w, r)
-		default:
+			if gate == nil || gate(w, r, sess) {
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionContextKey{}, sess)))
+			}
+		case !errors.Is(err, errSignedOut):
 			plainError(w, http.StatusServiceUnavailable)
+		case signedOut != nil:
+			signedOut(w, r)
+		default:
+			if len(w.Header().Values("Set-Cookie")) > 0 {
+				// load deleted an ended session's cookie: a shared cache
+				// that kept this public page would delete everyone's.
+				w.Header().Set("Cache-Control", "no-store")
+			}
+			next.ServeHTTP(w, r)
 		}
 	})
 }
@@ -526,7 +581,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		http.SetCookie(w, s.cookie(sid, s.expiryOf(rec).Sub(now)))
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	return &Session{IDToken: id, AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
+	return &Session{IDToken: rec.withSignIn(id), AccessToken: rec.accessToken, Expiry: rec.expiry}, nil
 }
 
 // touchGuard keeps touches away from refreshes: a touch writes the whole

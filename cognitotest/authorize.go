@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // authRequest is a checked /oauth2/authorize request.
@@ -17,7 +19,12 @@ type authRequest struct {
 	rawScope                                          string
 	scopes                                            []string
 	challenge, method                                 string
+	acrValues, maxAge                                 string // as sent; either asks for the sign-in's level
 }
+
+// levelAsked reports whether the request asked for a level or a recent
+// sign-in, to which Cognito answers with acr and amr claims.
+func (r authRequest) levelAsked() bool { return r.acrValues != "" || r.maxAge != "" }
 
 // authCode is what a code stands for until it is exchanged or expires.
 type authCode struct {
@@ -25,6 +32,8 @@ type authCode struct {
 	username string
 	authTime time.Time
 	expires  time.Time
+	acr      string   // the level the sign-in reached, when one was asked for
+	amr      []string // the methods it completed, likewise
 }
 
 // authError refuses an authorize request: on a page when the redirect_uri
@@ -47,6 +56,8 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 		rawScope:     v.Get("scope"),
 		challenge:    v.Get("code_challenge"),
 		method:       v.Get("code_challenge_method"),
+		acrValues:    v.Get("acr_values"),
+		maxAge:       v.Get("max_age"),
 	}
 	page := func(desc string) (authRequest, *authError) { return req, &authError{page: true, desc: desc} }
 	fail := func(code, desc string) (authRequest, *authError) { return req, &authError{code: code, desc: desc} }
@@ -95,6 +106,17 @@ func (s *Server) parseAuthRequest(v url.Values) (authRequest, *authError) {
 		return fail("invalid_request", "code_challenge_method must be S256")
 	case !challengePattern.MatchString(req.challenge):
 		return fail("invalid_request", "code_challenge is not a base64url SHA-256 hash")
+	}
+
+	// The sign-in is always fresh (no browser session is kept), so max_age
+	// is met whatever it says; it must still be a number of seconds.
+	if req.maxAge != "" {
+		if n, err := strconv.ParseUint(req.maxAge, 10, 31); err != nil || strconv.FormatUint(n, 10) != req.maxAge {
+			return fail("invalid_request", "max_age must be a non-negative number of seconds")
+		}
+	}
+	if strings.ContainsFunc(req.acrValues, unicode.IsControl) || req.acrValues != "" && strings.TrimSpace(req.acrValues) == "" {
+		return fail("invalid_request", "acr_values must be levels separated by spaces")
 	}
 	return req, nil
 }
@@ -164,8 +186,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, username string) {
 	code, now := newUUID(), s.now()
+	c := &authCode{req: req, username: username, authTime: now, expires: now.Add(CodeLifetime)}
+	if u, ok := s.user(username); ok && req.levelAsked() {
+		// The user reaches the level they can, whatever was asked: the app
+		// must compare acr with what it needs, as with Cognito.
+		c.acr, c.amr = u.ACR, u.AMR
+	}
 	s.mu.Lock()
-	s.codes[code] = &authCode{req: req, username: username, authTime: now, expires: now.Add(CodeLifetime)}
+	s.codes[code] = c
 	s.mu.Unlock()
 	params := url.Values{"code": {code}}
 	if req.state != "" {
@@ -238,6 +266,7 @@ func (s *Server) showForm(w http.ResponseWriter, req authRequest, username, errM
 		{"response_type", req.responseType}, {"scope", req.rawScope},
 		{"state", req.state}, {"nonce", req.nonce},
 		{"code_challenge", req.challenge}, {"code_challenge_method", req.method},
+		{"acr_values", req.acrValues}, {"max_age", req.maxAge},
 	} {
 		if f.Value != "" {
 			hidden = append(hidden, f)

@@ -39,7 +39,14 @@
 // resource-server scopes, which the client_credentials grant issues, and
 // MintClientCredentialsToken makes the token that grant gives a client.
 //
-// The fake keeps no browser session: every authorize request signs in anew.
+// The fake keeps no browser session: every authorize request signs in anew,
+// so a max_age is always met and auth_time is the sign-in's, on the server's
+// clock (it stays the same in refreshed tokens). An authorize request with
+// acr_values or max_age gets tokens with acr and amr: the User's ACR and
+// AMR, whatever level was asked, as the app must check what was reached.
+// Refreshed tokens carry neither: Cognito's documentation does not say that
+// they keep them, and an app that needs them must keep the sign-in's.
+// MintIDToken and MintAccessToken set them with WithClaim.
 // It signs with test-only keys shipped in its source (testkeys.pem): never
 // trust its tokens outside a test.
 package cognitotest

@@ -20,7 +20,9 @@ type session struct {
 	clientID           string // the app client the sign-in was for
 	scopes             []string
 	authTime           time.Time
-	revoked            bool // guarded by Server.mu
+	acr                string   // the level the sign-in reached, when one was asked for
+	amr                []string // the methods it completed
+	revoked            bool     // guarded by Server.mu
 }
 
 type refreshGrant struct {
@@ -169,9 +171,9 @@ func (s *Server) exchangeCode(client *appClient, form url.Values) (map[string]an
 
 	sess := &session{
 		originJTI: newUUID(), eventID: newUUID(), username: c.username, clientID: client.id,
-		scopes: c.req.scopes, authTime: c.authTime,
+		scopes: c.req.scopes, authTime: c.authTime, acr: c.acr, amr: c.amr,
 	}
-	resp, terr := s.tokensFor(sess, c.req.nonce)
+	resp, terr := s.tokensFor(sess, c.req.nonce, true)
 	if terr != nil {
 		return nil, terr
 	}
@@ -223,7 +225,7 @@ func (s *Server) refreshTokens(client *appClient, form url.Values) (map[string]a
 	}
 	s.mu.Unlock()
 
-	resp, terr := s.tokensFor(g.sess, "")
+	resp, terr := s.tokensFor(g.sess, "", false)
 	if terr != nil {
 		return nil, terr
 	}
@@ -266,8 +268,11 @@ func (s *Server) clientCredentials(client *appClient, form url.Values) (map[stri
 }
 
 // tokensFor signs an access token, and an ID token when openid was granted,
-// for the user of sess as they are now.
-func (s *Server) tokensFor(sess *session, nonce string) (map[string]any, *tokenError) {
+// for the user of sess as they are now. Those of the sign-in itself (signIn)
+// carry acr and amr when the sign-in asked for a level; refreshed ones keep
+// its auth_time but not acr and amr, the stricter of the readings Cognito's
+// documentation leaves open, so that an app's tests do not count on them.
+func (s *Server) tokensFor(sess *session, nonce string, signIn bool) (map[string]any, *tokenError) {
 	u, ok := s.user(sess.username)
 	if !ok {
 		return nil, badRequest("invalid_grant", "the user no longer exists")
@@ -275,13 +280,19 @@ func (s *Server) tokensFor(sess *session, nonce string) (map[string]any, *tokenE
 	now := s.now()
 	exp := now.Add(s.tokenLifetime)
 	resp := map[string]any{"expires_in": int(s.tokenLifetime / time.Second), "token_type": "Bearer"}
-	access, err := s.sign("access", s.accessClaims(u, sess, now, exp))
+	level := func(c map[string]any) map[string]any {
+		if signIn && sess.acr != "" {
+			c["acr"], c["amr"] = sess.acr, slices.Clone(sess.amr)
+		}
+		return c
+	}
+	access, err := s.sign("access", level(s.accessClaims(u, sess, now, exp)))
 	if err != nil {
 		return nil, &tokenError{status: http.StatusInternalServerError, code: "internal_error", desc: err.Error()}
 	}
 	resp["access_token"] = access
 	if slices.Contains(sess.scopes, "openid") {
-		id, err := s.sign("id", s.idClaims(u, sess, now, exp, nonce))
+		id, err := s.sign("id", level(s.idClaims(u, sess, now, exp, nonce)))
 		if err != nil {
 			return nil, &tokenError{status: http.StatusInternalServerError, code: "internal_error", desc: err.Error()}
 		}

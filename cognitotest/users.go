@@ -17,11 +17,27 @@ type User struct {
 	Groups        []string          // cognito:groups
 	Attributes    map[string]string // other attributes as Cognito names them: "custom:tenant": "acme", "phone_number": "+15555550100"
 	Sub           string            // generated, UUID-shaped, when empty
+	// ACR is the level this user's sign-ins reach when the authorize
+	// request asks for one (acr_values or max_age): the tokens' acr claim.
+	// Default DefaultACR; "urn:cognito:loa:2", say, for a user with MFA.
+	ACR string
+	// AMR are the methods this user's sign-ins complete: the tokens' amr
+	// claim, beside acr. Default DefaultAMR.
+	AMR []string
 }
+
+// DefaultACR is the level of a user's sign-ins unless User.ACR says
+// otherwise: Cognito's lowest.
+const DefaultACR = "urn:cognito:loa:1"
+
+// DefaultAMR returns the methods of a user's sign-in unless User.AMR says
+// otherwise: a password alone.
+func DefaultAMR() []string { return []string{"pwd"} }
 
 // AddUser adds u to the pool, or replaces the user with the same Username,
 // and returns it as stored. An empty Sub keeps the replaced user's, or gets a
-// fresh UUID. A user without a Username is ignored.
+// fresh UUID; an empty ACR or AMR gets DefaultACR or DefaultAMR. A user
+// without a Username is ignored.
 func (s *Server) AddUser(u User) User {
 	if u.Username == "" {
 		return User{}
@@ -34,6 +50,12 @@ func (s *Server) AddUser(u User) User {
 	}
 	if u.Sub == "" {
 		u.Sub = newUUID()
+	}
+	if u.ACR == "" {
+		u.ACR = DefaultACR
+	}
+	if len(u.AMR) == 0 {
+		u.AMR = DefaultAMR()
 	}
 	s.users[u.Username] = u
 	return u.clone()
@@ -66,7 +88,7 @@ func (s *Server) userOrStandIn(username string) User {
 }
 
 func (u User) clone() User {
-	u.Groups = slices.Clone(u.Groups)
+	u.Groups, u.AMR = slices.Clone(u.Groups), slices.Clone(u.AMR)
 	u.Attributes = maps.Clone(u.Attributes)
 	return u
 }

@@ -203,6 +203,39 @@ func TestSignInWithChromium(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, apiResult, `"username":"`+app.username+`"`)
 
+	// The home page, public, greets the signed-in user.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(app.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#greeting")),
+	)
+	require.NoError(t, err)
+	greeting, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#greeting")))
+	require.NoError(t, err)
+	assert.Equal(t, "Hello, Demo User", greeting)
+
+	// Security settings need a level-2 sign-in: back through the hosted UI,
+	// whose form has the username filled in, then back on the page.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#settings")),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
+	)
+	require.NoError(t, err)
+	username, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="username"]`)))
+	require.NoError(t, err)
+	assert.Equal(t, app.username, username, "login_hint fills in the user")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), app.password),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#security-settings")),
+	)
+	require.NoError(t, err)
+	location, err = chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, app.url+"/settings", location)
+	acr, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#acr")))
+	require.NoError(t, err)
+	assert.Equal(t, "urn:cognito:loa:2", acr)
+
 	// Sign out: back on the home page with the sign-in link.
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#sign-out")),

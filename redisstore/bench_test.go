@@ -56,9 +56,9 @@ func benchStores(b *testing.B) map[string]func() cognito.SessionStore {
 
 // signedIn builds Sessions on store (with the revocation list in it when
 // revocation is set) and signs a user in through the fake pool; it returns
-// the Require middleware around okHandler, the Verifier, and a request that
-// carries the session cookie.
-func signedIn(b *testing.B, store cognito.SessionStore, revocation bool) (http.Handler, *cognito.Verifier, *http.Request, string) {
+// the Sessions, the Verifier, a request that carries the session cookie and
+// the session's access token.
+func signedIn(b *testing.B, store cognito.SessionStore, revocation bool) (*cognito.Sessions, *cognito.Verifier, *http.Request, string) {
 	b.Helper()
 	pool := cognitotest.NewServer(b)
 	pool.AddUser(cognitotest.User{Username: "bench", Email: "bench@example.com"})
@@ -110,7 +110,7 @@ func signedIn(b *testing.B, store cognito.SessionStore, revocation bool) (http.H
 		access = s.AccessToken
 	})).ServeHTTP(httptest.NewRecorder(), req)
 	require.NotEmpty(b, access)
-	return h, verifier, req, access
+	return sessions, verifier, req, access
 }
 
 // serve runs h on req b.N times, and reports cpu-ns/op beside ns/op.
@@ -139,11 +139,18 @@ func cpuTime(tb testing.TB) time.Duration {
 }
 
 // BenchmarkSignedInRequest is one signed-in page request: the bare handler,
-// then Sessions.Require in front of it.
+// then Sessions.Require in front of it, and Sessions.Optional on the memory
+// store, which must cost what Require does.
 func BenchmarkSignedInRequest(b *testing.B) {
 	b.Run("bare", func(b *testing.B) {
 		b.ReportAllocs()
 		serve(b, okHandler, httptest.NewRequest(http.MethodGet, "http://localhost/page", nil))
+	})
+	b.Run("memory/optional", func(b *testing.B) {
+		sessions, _, req, _ := signedIn(b, cognito.NewMemoryStore(), false)
+		b.ReportAllocs()
+		b.ResetTimer()
+		serve(b, sessions.Optional(okHandler), req)
 	})
 	stores := benchStores(b)
 	for _, name := range []string{"memory", "redis", "redis-scs"} {
@@ -153,10 +160,10 @@ func BenchmarkSignedInRequest(b *testing.B) {
 				sub += "+revocation-list"
 			}
 			b.Run(sub, func(b *testing.B) {
-				h, _, req, _ := signedIn(b, stores[name](), revocation)
+				sessions, _, req, _ := signedIn(b, stores[name](), revocation)
 				b.ReportAllocs()
 				b.ResetTimer()
-				serve(b, h, req)
+				serve(b, sessions.Require(okHandler), req)
 			})
 		}
 	}

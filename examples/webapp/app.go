@@ -129,10 +129,11 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 		}))
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.home)
+	mux.Handle("GET /{$}", a.sessions.Optional(http.HandlerFunc(a.home)))
 	mux.HandleFunc("GET /login", a.login)
 	mux.HandleFunc("GET "+callbackPath, a.sessions.Callback)
 	mux.Handle("GET /profile", a.sessions.Require(http.HandlerFunc(a.profile)))
+	mux.Handle("GET /settings", a.sessions.RequireStepUp(settingsStepUp)(http.HandlerFunc(a.settings)))
 	mux.HandleFunc("POST /logout", a.sessions.Logout)
 	mux.Handle("GET /api/me", api(http.HandlerFunc(a.apiMe)))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -146,7 +147,7 @@ func newApp(cfg cognito.Config, opts ...appOption) (http.Handler, error) {
 
 func (a *app) parseTemplates() error {
 	a.pages = map[string]*template.Template{}
-	for _, name := range []string{"home", "profile"} {
+	for _, name := range []string{"home", "profile", "settings"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return err
@@ -192,6 +193,8 @@ type page struct {
 	APIURL      string
 	Expiry      time.Time
 	ExpiresIn   time.Duration
+	StepUp      cognito.StepUp
+	SignedInAgo time.Duration
 }
 
 func (a *app) render(w http.ResponseWriter, status int, name string, p page) {
@@ -202,10 +205,32 @@ func (a *app) render(w http.ResponseWriter, status int, name string, p page) {
 	}
 }
 
-// home is public: it links to sign-in and to the profile, which
-// Sessions.Require guards.
+// home is public, behind Sessions.Optional: it greets a signed-in user and
+// links a signed-out one to sign in.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	a.render(w, http.StatusOK, "home", page{Title: "Home"})
+	p := page{Title: "Home"}
+	if sess, ok := cognito.SessionFromContext(r.Context()); ok {
+		p.SignedIn, p.ID = true, sess.IDToken
+	}
+	a.render(w, http.StatusOK, "home", p)
+}
+
+// settingsStepUp is what the security settings page needs: a sign-in that
+// reached urn:cognito:loa:2, a level above a password alone, no older than
+// five minutes.
+var settingsStepUp = cognito.StepUp{ACR: []string{"urn:cognito:loa:2"}, MaxAge: 5 * time.Minute}
+
+// settings is behind Sessions.RequireStepUp(settingsStepUp): the session's
+// sign-in reached the level, recently.
+func (a *app) settings(w http.ResponseWriter, r *http.Request) {
+	sess, _ := cognito.SessionFromContext(r.Context())
+	a.render(w, http.StatusOK, "settings", page{
+		Title:       "Security settings",
+		SignedIn:    true,
+		ID:          sess.IDToken,
+		StepUp:      settingsStepUp,
+		SignedInAgo: a.now().Sub(sess.IDToken.AuthTime).Round(time.Second),
+	})
 }
 
 // login is Sessions.Login, which sends the user back to its return_to

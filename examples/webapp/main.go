@@ -121,6 +121,9 @@ func serve(ctx context.Context, ln net.Listener, host, redisURL string, getenv f
 		pool.AddUser(cognitotest.User{
 			Username: demoUsername, Password: demoPassword, Email: demoEmail, EmailVerified: true,
 			Name: "Demo User", Groups: []string{"demo-users"},
+			// A sign-in that asks for a level (the security settings page's
+			// step-up) reaches level 2, as a user with MFA would.
+			ACR: "urn:cognito:loa:2", AMR: []string{"pwd", "otp", "mfa"},
 		})
 		cfg = pool.Config()
 		fmt.Fprintf(out, "webapp: no COGNITO_* variables set: using a fake user pool (cognitotest) at %s\n", pool.URL())

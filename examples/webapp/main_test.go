@@ -139,7 +139,7 @@ func startAppOnPool(t *testing.T, tls bool, poolOpts []cognitotest.Option, opts 
 	}, poolOpts...)...)
 	a.pool.AddUser(cognitotest.User{
 		Username: "demo", Password: "demo-password", Email: "demo@example.com", EmailVerified: true,
-		Groups: []string{"demo-users"},
+		Groups: []string{"demo-users"}, ACR: "urn:cognito:loa:2", AMR: []string{"pwd", "otp", "mfa"},
 	})
 	h, err := newApp(a.pool.Config(), append([]appOption{
 		withClock(a.clock.Now),
