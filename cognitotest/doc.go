@@ -39,6 +39,13 @@
 // resource-server scopes, which the client_credentials grant issues, and
 // MintClientCredentialsToken makes the token that grant gives a client.
 //
+// A test that starts the pool before its app, which learns its address only
+// once it listens (httptest.NewServer), allows the app's callback and
+// sign-out URLs afterwards with SetRedirectURIs and SetLogoutURIs. A Clock
+// shared by the pool (WithClock(clk.Now)), the library (cognito.WithClock,
+// cognito.WithSessionClock) and the test moves time for all three at once:
+// tokens expire, and sessions refresh, when the test says so.
+//
 // The fake keeps no browser session: every authorize request signs in anew.
 // It signs with test-only keys shipped in its source (testkeys.pem): never
 // trust its tokens outside a test.
