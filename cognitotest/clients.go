@@ -228,7 +228,7 @@ func (s *Server) MintClientCredentialsToken(clientID string, opts ...TokenOption
 	if c := s.client(clientID); c != nil {
 		scopes = c.resourceScopes()
 	}
-	return s.mintWith("access", opts, func(iat, exp time.Time) map[string]any {
+	return s.mintWith("access", opts, func(_ *mintSpec, iat, exp time.Time) map[string]any {
 		return s.clientClaims(clientID, scopes, iat, exp)
 	})
 }
