@@ -31,7 +31,8 @@
 // SignRaw signs hand-made header and claims bytes (repeated members, wrong
 // types, any alg) with the key SigningKeyID names, RotateKeys and RetireKey
 // change the signing keys, FailNext makes an endpoint fail, hang, trickle or
-// answer garbage, and Requests counts what each endpoint was asked.
+// answer garbage, Requests counts what each endpoint was asked, and
+// WithLogger logs each token request's grant type and outcome.
 //
 // A pool has as many app clients as a test adds with AddClient, each with its
 // own secret (or none), callback URLs and allowed scopes; ClientConfig wires a

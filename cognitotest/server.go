@@ -146,7 +146,8 @@ func (s *Server) routes() http.Handler {
 }
 
 // endpoint counts the requests to ep, lets a pending Failure answer instead
-// of h, and keeps Close waiting until the handler returns.
+// of h, keeps Close waiting until the handler returns, and logs what the
+// token endpoint answered (WithLogger).
 func (s *Server) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -159,6 +160,11 @@ func (s *Server) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 		s.mu.Unlock()
 		defer s.inflight.Done()
 
+		if ep == EndpointToken && s.logger != nil {
+			rec := &answerRecorder{ResponseWriter: w}
+			defer s.logTokenRequest(r, rec)
+			w = rec
+		}
 		if f, ok := s.faults.next(ep); ok && !s.inject(w, r, ep, f) {
 			return
 		}
