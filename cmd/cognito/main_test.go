@@ -306,6 +306,7 @@ func TestBinary(t *testing.T) {
 			"testdata/script/verify_invalid.txtar",
 			"testdata/script/login.txtar",
 			"testdata/script/usage.txtar",
+			"testdata/script/fakepool_lifetimes.txtar",
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+e.Getenv("PATH"))
