@@ -45,8 +45,7 @@ func cognitoMain() {
 			fmt.Fprintln(os.Stderr, "bad COGNITO_TEST_NOW:", err)
 			os.Exit(3)
 		}
-		t := time.Unix(sec, 0)
-		clock = func() time.Time { return t }
+		clock = cognitotest.NewClock(time.Unix(sec, 0)).Now
 	}
 	main()
 }
@@ -79,7 +78,7 @@ func setupPool(fixedClock bool) func(*testscript.Env) error {
 	return func(e *testscript.Env) error {
 		now := time.Now
 		if fixedClock {
-			now = func() time.Time { return testNow }
+			now = cognitotest.NewClock(testNow).Now
 			e.Setenv("COGNITO_TEST_NOW", strconv.FormatInt(testNow.Unix(), 10))
 		}
 		loginPort, err := freePort()
