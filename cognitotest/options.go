@@ -79,7 +79,8 @@ func WithAddr(addr string) Option {
 
 // WithClock replaces time.Now for everything the server dates: iat, exp and
 // auth_time of tokens, and the expiry of codes and refresh tokens. A nil now
-// is ignored.
+// is ignored. A Clock's Now, shared with the code under test, lets the test
+// move time for both.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(s *settings) {
 		if now != nil {
