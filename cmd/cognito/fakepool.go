@@ -221,8 +221,10 @@ func parseUser(spec string) (cognitotest.User, error) {
 	return u, nil
 }
 
-// checkLifetimes refuses lifetimes and grace periods that Cognito would not
-// take, and a grace period without rotation, where it means nothing.
+// checkLifetimes refuses a lifetime that is not positive, a negative grace
+// period, either over Cognito's limit or in fractions of a second (tokens
+// count whole seconds), refresh tokens that do not outlive the tokens they
+// renew, and a grace period without rotation, where it means nothing.
 func checkLifetimes(set map[string]bool, token, refresh time.Duration, rotate bool, grace time.Duration) error {
 	for _, f := range []struct {
 		flag  string
