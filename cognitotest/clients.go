@@ -94,15 +94,79 @@ func (s *Server) AddClient(c AppClient) (AppClient, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ClientID == s.clientID {
-		return AppClient{}, fmt.Errorf("cognitotest: app client %q is the server's own; configure it with NewServer's options", c.ClientID)
+		return AppClient{}, fmt.Errorf("cognitotest: app client %q is the server's own; configure it with NewServer's options, or its URLs with SetRedirectURIs and SetLogoutURIs", c.ClientID)
 	}
 	s.clients[c.ClientID] = ac
 	return ac.export(), nil
 }
 
+// SetRedirectURIs replaces the callback URLs that the app client clientID
+// (the server's own, or one AddClient added) allows, so that a test can
+// start the pool before its app, whose address it learns only once the
+// app listens:
+//
+//	pool := cognitotest.NewServer(t)
+//	app := httptest.NewServer(mux) // mux's handlers are set up below, from pool.Config()
+//	err := pool.SetRedirectURIs(pool.Config().ClientID, app.URL+"/callback")
+//	cfg := pool.Config() // RedirectURI is app.URL+"/callback"
+//
+// Config and ClientConfig use the first URL. It is refused, and nothing
+// changes, for a client the pool does not have, with no URL, or with a URL
+// that is not absolute or has a fragment, as NewServer refuses them. Codes
+// already issued keep the redirect_uri they were issued for.
+func (s *Server) SetRedirectURIs(clientID string, uris ...string) error {
+	if len(uris) == 0 {
+		return errors.New("cognitotest: SetRedirectURIs needs at least one URL")
+	}
+	return s.setURIs(clientID, uris, func(c *appClient, uris []string) { c.redirectURIs = uris })
+}
+
+// SetLogoutURIs replaces the sign-out URLs that the app client clientID
+// allows at /logout, as SetRedirectURIs does the callback URLs. With none,
+// the client allows no sign-out URL and Config's LogoutURI is empty.
+func (s *Server) SetLogoutURIs(clientID string, uris ...string) error {
+	return s.setURIs(clientID, uris, func(c *appClient, uris []string) { c.logoutURIs = uris })
+}
+
+// setURIs validates uris and has set store a copy of them in the client
+// clientID. Readers hold the client's slices without the lock, so the
+// client is replaced, never changed in place.
+func (s *Server) setURIs(clientID string, uris []string, set func(*appClient, []string)) error {
+	for _, u := range uris {
+		if !validURI(u) {
+			return fmt.Errorf("cognitotest: URL %q is not an absolute URL without fragment", u)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if clientID == s.clientID {
+		c := s.primaryClient()
+		set(c, slices.Clone(uris))
+		s.redirectURIs, s.logoutURIs = c.redirectURIs, c.logoutURIs
+		return nil
+	}
+	old, ok := s.clients[clientID]
+	if !ok {
+		return fmt.Errorf("cognitotest: %q is not an app client of the pool", clientID)
+	}
+	c := *old
+	set(&c, slices.Clone(uris))
+	s.clients[clientID] = &c
+	return nil
+}
+
 // ClientConfig is a cognito.Config for the app client c of this pool, as
-// Config is for the server's own client.
+// Config is for the server's own client. For a client the pool has, the
+// callback and sign-out URLs are those it allows now (SetRedirectURIs may
+// have changed them since c was returned).
 func (s *Server) ClientConfig(c AppClient) cognito.Config {
+	s.mu.Lock()
+	if c.ClientID != s.clientID {
+		if live, ok := s.clients[c.ClientID]; ok {
+			c.RedirectURIs, c.LogoutURIs = live.redirectURIs, live.logoutURIs
+		}
+	}
+	s.mu.Unlock()
 	cfg := s.Config()
 	cfg.ClientID, cfg.ClientSecret = c.ClientID, c.ClientSecret
 	cfg.RedirectURI, cfg.LogoutURI = "", ""
@@ -131,7 +195,8 @@ func (s *Server) Clients() []AppClient {
 	return out
 }
 
-// primaryClient is the client of NewServer's options.
+// primaryClient is the client of NewServer's options, with the URLs
+// SetRedirectURIs and SetLogoutURIs may have set since. s.mu must be held.
 func (s *Server) primaryClient() *appClient {
 	return &appClient{
 		id: s.clientID, secret: s.clientSecret, redirectURIs: s.redirectURIs,
@@ -144,11 +209,11 @@ func (s *Server) client(id string) *appClient {
 	if id == "" {
 		return nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if id == s.clientID {
 		return s.primaryClient()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.clients[id]
 }
 
@@ -163,7 +228,7 @@ func (s *Server) MintClientCredentialsToken(clientID string, opts ...TokenOption
 	if c := s.client(clientID); c != nil {
 		scopes = c.resourceScopes()
 	}
-	return s.mintWith("access", opts, func(iat, exp time.Time) map[string]any {
+	return s.mintWith("access", opts, func(_ *mintSpec, iat, exp time.Time) map[string]any {
 		return s.clientClaims(clientID, scopes, iat, exp)
 	})
 }

@@ -2,13 +2,17 @@ package cognitotest_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
@@ -172,4 +176,152 @@ func TestM2MClient(t *testing.T) {
 	stranger := verify(t, pool, pool.MintClientCredentialsToken("stranger"))
 	assert.Equal(t, "stranger", stranger["client_id"])
 	assert.Empty(t, stranger["scope"])
+}
+
+// authorizeTo GETs /oauth2/authorize for clientID with redirectURI and
+// returns the answer's status and Location.
+func authorizeTo(t *testing.T, pool *cognitotest.Server, clientID, redirectURI string) (int, string) {
+	t.Helper()
+	params := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"}}
+	resp, _ := get(t, pool.URL()+"/oauth2/authorize?"+params.Encode())
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+func TestSetRedirectURIsAfterStart(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	pool.SignInAs("alice")
+	app := httptest.NewServer(http.NotFoundHandler()) // started after the pool: its port was unknown
+	t.Cleanup(app.Close)
+	own := pool.Config().ClientID
+
+	require.NoError(t, pool.SetRedirectURIs(own, app.URL+"/callback", app.URL+"/other"))
+	cfg := pool.Config()
+	assert.Equal(t, app.URL+"/callback", cfg.RedirectURI, "Config uses the first")
+	assert.Equal(t, []string{app.URL + "/callback", app.URL + "/other"}, pool.Clients()[0].RedirectURIs)
+
+	status, loc := authorizeTo(t, pool, own, app.URL+"/other")
+	require.Equal(t, http.StatusFound, status)
+	assert.True(t, strings.HasPrefix(loc, app.URL+"/other?"), loc)
+	status, _ = authorizeTo(t, pool, own, cognitotest.DefaultRedirectURI)
+	assert.Equal(t, http.StatusBadRequest, status, "the replaced URL is no longer allowed")
+
+	// The library redeems a code for the new callback URL.
+	status, loc = authorizeTo(t, pool, own, cfg.RedirectURI)
+	require.Equal(t, http.StatusFound, status)
+	u, err := url.Parse(loc)
+	require.NoError(t, err)
+	client, err := cognito.NewClient(cfg)
+	require.NoError(t, err)
+	tokens, err := client.ExchangeCode(t.Context(), u.Query().Get("code"))
+	require.NoError(t, err, "the code is redeemed with the new redirect_uri")
+	assert.NotEmpty(t, tokens.IDToken)
+}
+
+func TestSetRedirectURIsOfAnAddedClient(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	pool.SignInAs("alice")
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	second, err := pool.AddClient(cognitotest.AppClient{ClientID: "second", RedirectURIs: []string{"https://second.example/cb"}})
+	require.NoError(t, err)
+
+	require.NoError(t, pool.SetRedirectURIs("second", "http://127.0.0.1:1234/cb"))
+	assert.Equal(t, "http://127.0.0.1:1234/cb", pool.ClientConfig(second).RedirectURI, "ClientConfig reads the client as it is now, not the stale copy")
+	assert.Equal(t, []string{"http://127.0.0.1:1234/cb"}, pool.Clients()[1].RedirectURIs)
+	assert.Equal(t, []string{"https://second.example/cb"}, second.RedirectURIs, "the caller's copy is the caller's")
+	assert.Equal(t, cognitotest.DefaultRedirectURI, pool.Config().RedirectURI, "the server's own client is left alone")
+
+	status, _ := authorizeTo(t, pool, "second", "http://127.0.0.1:1234/cb")
+	assert.Equal(t, http.StatusFound, status)
+	status, _ = authorizeTo(t, pool, "second", "https://second.example/cb")
+	assert.Equal(t, http.StatusBadRequest, status)
+}
+
+func TestSetLogoutURIs(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	own := pool.Config().ClientID
+	logout := func(clientID, logoutURI string) int {
+		resp, _ := get(t, pool.URL()+"/logout?"+url.Values{"client_id": {clientID}, "logout_uri": {logoutURI}}.Encode())
+		return resp.StatusCode
+	}
+
+	require.NoError(t, pool.SetLogoutURIs(own, "http://127.0.0.1:4321/"))
+	assert.Equal(t, "http://127.0.0.1:4321/", pool.Config().LogoutURI)
+	assert.Equal(t, http.StatusFound, logout(own, "http://127.0.0.1:4321/"))
+	assert.Equal(t, http.StatusBadRequest, logout(own, cognitotest.DefaultLogoutURI), "the replaced URL is no longer allowed")
+	assert.Equal(t, cognitotest.DefaultRedirectURI, pool.Config().RedirectURI, "the callback URLs are left alone")
+
+	require.NoError(t, pool.SetLogoutURIs(own))
+	assert.Empty(t, pool.Config().LogoutURI, "no sign-out URL")
+	assert.Equal(t, http.StatusBadRequest, logout(own, "http://127.0.0.1:4321/"))
+
+	_, err := pool.AddClient(cognitotest.AppClient{ClientID: "second"})
+	require.NoError(t, err)
+	require.NoError(t, pool.SetLogoutURIs("second", "https://second.example/bye"))
+	assert.Equal(t, http.StatusFound, logout("second", "https://second.example/bye"))
+	assert.Equal(t, http.StatusBadRequest, logout(own, "https://second.example/bye"), "only the client it was set for")
+}
+
+func TestSetRedirectURIsRefusesBadInput(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	own := pool.Config().ClientID
+	_, err := pool.AddClient(cognitotest.AppClient{ClientID: "second"})
+	require.NoError(t, err)
+	before := pool.Clients()
+
+	for _, tt := range []struct {
+		name  string
+		set   func() error
+		inErr string
+	}{
+		{"no callback URL", func() error { return pool.SetRedirectURIs(own) }, "at least one URL"},
+		{"a relative callback URL", func() error { return pool.SetRedirectURIs(own, "http://127.0.0.1:1/cb", "/cb") }, `"/cb" is not an absolute URL`},
+		{"a callback URL with a fragment", func() error { return pool.SetRedirectURIs("second", "http://127.0.0.1:1/cb#x") }, "without fragment"},
+		{"a callback URL that does not parse", func() error { return pool.SetRedirectURIs(own, "http://[::1/cb") }, "not an absolute URL"},
+		{"a relative sign-out URL", func() error { return pool.SetLogoutURIs(own, "bye") }, `"bye" is not an absolute URL`},
+		{"an unknown client's callback URLs", func() error { return pool.SetRedirectURIs("nobody", "http://127.0.0.1:1/cb") }, `"nobody" is not an app client of the pool`},
+		{"an unknown client's sign-out URLs", func() error { return pool.SetLogoutURIs("nobody", "http://127.0.0.1:1/") }, `"nobody" is not an app client of the pool`},
+		{"the empty client ID", func() error { return pool.SetRedirectURIs("", "http://127.0.0.1:1/cb") }, "not an app client"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.set()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.inErr)
+			assert.True(t, strings.HasPrefix(err.Error(), "cognitotest: "), err.Error())
+			assert.Equal(t, before, pool.Clients(), "nothing changed")
+		})
+	}
+}
+
+// TestSetRedirectURIsConcurrentUse changes the callback URLs while sign-ins
+// and Config read them: -race checks the guard, and every sign-in meets one
+// of the two lists whole.
+func TestSetRedirectURIsConcurrentUse(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	pool.SignInAs("alice")
+	own := pool.Config().ClientID
+	lists := [][]string{{"http://127.0.0.1:1/a", "http://127.0.0.1:1/both"}, {"http://127.0.0.1:1/b", "http://127.0.0.1:1/both"}}
+
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 20 {
+				assert.NoError(t, pool.SetRedirectURIs(own, lists[(i+j)%2]...))
+			}
+		})
+		wg.Go(func() {
+			for range 20 {
+				status, loc := authorizeTo(t, pool, own, "http://127.0.0.1:1/both")
+				assert.Equal(t, http.StatusFound, status)
+				assert.True(t, strings.HasPrefix(loc, "http://127.0.0.1:1/both?"), loc)
+			}
+		})
+		wg.Go(func() {
+			for range 200 {
+				assert.Contains(t, []string{lists[0][0], lists[1][0], cognitotest.DefaultRedirectURI}, pool.Config().RedirectURI)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -31,13 +31,21 @@
 // SignRaw signs hand-made header and claims bytes (repeated members, wrong
 // types, any alg) with the key SigningKeyID names, RotateKeys and RetireKey
 // change the signing keys, FailNext makes an endpoint fail, hang, trickle or
-// answer garbage, and Requests counts what each endpoint was asked.
+// answer garbage, Requests counts what each endpoint was asked, and
+// WithLogger logs each token request's grant type and outcome.
 //
 // A pool has as many app clients as a test adds with AddClient, each with its
 // own secret (or none), callback URLs and allowed scopes; ClientConfig wires a
 // cognito.Config to one. Scopes with a slash ("orders/read") are
 // resource-server scopes, which the client_credentials grant issues, and
 // MintClientCredentialsToken makes the token that grant gives a client.
+//
+// A test that starts the pool before its app, which learns its address only
+// once it listens (httptest.NewServer), allows the app's callback and
+// sign-out URLs afterwards with SetRedirectURIs and SetLogoutURIs. A Clock
+// shared by the pool (WithClock(clk.Now)), the library (cognito.WithClock,
+// cognito.WithSessionClock) and the test moves time for all three at once:
+// tokens expire, and sessions refresh, when the test says so.
 //
 // The fake keeps no browser session: every authorize request signs in anew,
 // so a max_age is always met and auth_time is the sign-in's, on the server's
@@ -47,6 +55,7 @@
 // Refreshed tokens carry neither: Cognito's documentation does not say that
 // they keep them, and an app that needs them must keep the sign-in's.
 // MintIDToken and MintAccessToken set them with WithClaim.
+//
 // It signs with test-only keys shipped in its source (testkeys.pem): never
 // trust its tokens outside a test.
 package cognitotest

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
@@ -177,4 +181,110 @@ func ExampleServer_SignInAs() {
 	// Output:
 	// state: state-123
 	// alice alice@example.com true
+}
+
+// newSessions builds Sessions on cfg with a memory store; opts go to the
+// Client and the Verifier, sessionOpts to Sessions.
+func newSessions(cfg cognito.Config, opts []cognito.Option, sessionOpts ...cognito.SessionOption) *cognito.Sessions {
+	client, err1 := cognito.NewClient(cfg, opts...)
+	verifier, err2 := cognito.NewVerifier(cfg, opts...)
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, cognito.NewMemoryStore(), sessionOpts...)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		log.Fatal(err)
+	}
+	return sessions
+}
+
+// serve routes mux to sessions' handlers and a page that greets the
+// signed-in user, and returns a browser's GET of a page of app, which signs
+// in through the pool first when needed.
+func serve(app *httptest.Server, mux *http.ServeMux, sessions *cognito.Sessions) func(path string) string {
+	mux.HandleFunc("GET /login", sessions.Login)
+	mux.HandleFunc("GET /callback", sessions.Callback)
+	mux.Handle("GET /", sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := cognito.SessionFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s, your tokens expire at %s", s.IDToken.Username, s.Expiry.UTC().Format(time.Kitchen))
+	})))
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	return func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, app.URL+path, nil)
+		req.Header.Set("Sec-Fetch-Mode", "navigate") // a page load, as a browser sends it
+		res, err := browser.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return fmt.Sprintf("%d %s", res.StatusCode, body)
+	}
+}
+
+// Start the pool first and the app second, on a port chosen when it
+// listens: SetRedirectURIs then allows the app's callback URL, and Config
+// returns it.
+func ExampleServer_SetRedirectURIs() {
+	pool, err := cognitotest.Start() // in a test: cognitotest.NewServer(t)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	pool.SignInAs("alice")
+
+	mux := http.NewServeMux()
+	app := httptest.NewServer(mux)
+	defer app.Close()
+	if err := pool.SetRedirectURIs(pool.Config().ClientID, app.URL+"/callback"); err != nil {
+		log.Fatal(err)
+	}
+	cfg := pool.Config()
+	fmt.Println(cfg.RedirectURI == app.URL+"/callback")
+
+	get := serve(app, mux, newSessions(cfg, nil))
+	fmt.Println(get("/orders")[:15])
+	// Output:
+	// true
+	// 200 hello alice
+}
+
+// Share one Clock between the pool, the library and the test: when the test
+// moves it past the tokens' expiry, Sessions refreshes them on the next
+// request and a Verifier refuses the old ones, with no sleep.
+func ExampleClock() {
+	clk := cognitotest.NewClock(time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC))
+	pool, err := cognitotest.Start(cognitotest.WithClock(clk.Now))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	pool.SignInAs("alice")
+	mux := http.NewServeMux()
+	app := httptest.NewServer(mux)
+	defer app.Close()
+	if err := pool.SetRedirectURIs(pool.Config().ClientID, app.URL+"/callback"); err != nil {
+		log.Fatal(err)
+	}
+	cfg := pool.Config()
+	get := serve(app, mux, newSessions(cfg,
+		[]cognito.Option{cognito.WithClock(clk.Now)}, // the Client and the Verifier
+		cognito.WithSessionClock(clk.Now)))           // Sessions
+	verifier, err := cognito.NewVerifier(cfg, cognito.WithClock(clk.Now))
+	if err != nil {
+		log.Fatal(err)
+	}
+	old := pool.MintIDToken("alice")
+
+	fmt.Println(get("/"))
+	clk.Advance(time.Hour + time.Minute)
+	fmt.Println(get("/"))
+	fmt.Println("token requests:", pool.Requests(cognitotest.EndpointToken)) // the sign-in's and the refresh
+	_, err = verifier.VerifyIDToken(context.Background(), old)
+	fmt.Println(errors.Is(err, cognito.ErrTokenExpired))
+	// Output:
+	// 200 hello alice, your tokens expire at 10:00AM
+	// 200 hello alice, your tokens expire at 11:01AM
+	// token requests: 2
+	// true
 }

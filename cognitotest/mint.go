@@ -15,7 +15,10 @@ func (s *Server) MintIDToken(username string, opts ...TokenOption) string {
 }
 
 // MintAccessToken makes an access token for the user username, with every
-// allowed scope and opts applied, as MintIDToken does.
+// scope its app client allows and opts applied, as MintIDToken does. The app
+// client is the server's own, or the one WithAudience names when the pool
+// has it (AddClient); for a client it lacks, the server's own client's
+// scopes are kept.
 func (s *Server) MintAccessToken(username string, opts ...TokenOption) string {
 	return s.mint("access", username, opts)
 }
@@ -29,6 +32,7 @@ type tokenOptionFunc func(*mintSpec)
 func (f tokenOptionFunc) applyToken(m *mintSpec) { f(m) }
 
 type mintSpec struct {
+	audience         string // WithAudience's client ID, when given
 	issuedAt, expiry time.Time
 	expired          bool
 	claims           []func(use string, c map[string]any)
@@ -70,9 +74,11 @@ func WithNotBefore(t time.Time) TokenOption {
 }
 
 // WithAudience sets the app client the token is for: aud of an ID token,
-// client_id of an access token.
+// client_id of an access token. When the pool has that client, an access
+// token carries its scopes, as the tokens of its sign-ins do.
 func WithAudience(clientID string) TokenOption {
 	return tokenOptionFunc(func(m *mintSpec) {
+		m.audience = clientID
 		m.claims = append(m.claims, func(use string, c map[string]any) {
 			if use == "id" {
 				c["aud"] = clientID
@@ -123,9 +129,13 @@ func WithSigningKey(key *rsa.PrivateKey) TokenOption {
 }
 
 func (s *Server) mint(use, username string, opts []TokenOption) string {
-	return s.mintWith(use, opts, func(iat, exp time.Time) map[string]any {
+	return s.mintWith(use, opts, func(m *mintSpec, iat, exp time.Time) map[string]any {
 		u := s.userOrStandIn(username)
-		sess := &session{originJTI: newUUID(), eventID: newUUID(), username: u.Username, clientID: s.clientID, scopes: s.scopes, authTime: iat}
+		client := s.client(m.audience)
+		if client == nil {
+			client = s.client(s.clientID)
+		}
+		sess := &session{originJTI: newUUID(), eventID: newUUID(), username: u.Username, clientID: client.id, scopes: client.scopes, authTime: iat}
 		if use == "id" {
 			return s.idClaims(u, sess, iat, exp, "")
 		}
@@ -134,7 +144,7 @@ func (s *Server) mint(use, username string, opts []TokenOption) string {
 }
 
 // mintWith signs the claims base makes for iat and exp, as opts change them.
-func (s *Server) mintWith(use string, opts []TokenOption, base func(iat, exp time.Time) map[string]any) string {
+func (s *Server) mintWith(use string, opts []TokenOption, base func(m *mintSpec, iat, exp time.Time) map[string]any) string {
 	var m mintSpec
 	for _, o := range opts {
 		if o != nil {
@@ -157,7 +167,7 @@ func (s *Server) mintWith(use string, opts []TokenOption, base func(iat, exp tim
 		}
 	}
 
-	claims := base(iat, exp)
+	claims := base(&m, iat, exp)
 	for _, edit := range m.claims {
 		edit(use, claims)
 	}

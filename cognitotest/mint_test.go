@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
@@ -176,4 +177,42 @@ func BenchmarkMintIDToken(b *testing.B) {
 	for b.Loop() {
 		s.MintIDToken("alice")
 	}
+}
+
+// TestMintForAnotherClient mints tokens WithAudience of an app client the
+// pool has: they carry that client's scopes, as its sign-ins' tokens do,
+// and the library reads them so.
+func TestMintForAnotherClient(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	_, err := pool.AddClient(cognitotest.AppClient{ClientID: "mobile", Public: true, Scopes: []string{"openid", "orders/read"}})
+	require.NoError(t, err)
+
+	for _, tt := range []struct {
+		name       string
+		opts       []cognitotest.TokenOption
+		wantClient string
+		wantScope  any
+	}{
+		{"the server's own client", nil, cognitotest.DefaultClientID, strings.Join(cognitotest.DefaultScopes, " ")},
+		{"a client the pool has", []cognitotest.TokenOption{cognitotest.WithAudience("mobile")}, "mobile", "openid orders/read"},
+		{"a client the pool lacks keeps the server's own scopes", []cognitotest.TokenOption{cognitotest.WithAudience("stranger")}, "stranger", strings.Join(cognitotest.DefaultScopes, " ")},
+		{"WithScopes after WithAudience wins", []cognitotest.TokenOption{cognitotest.WithAudience("mobile"), cognitotest.WithScopes("a/b")}, "mobile", "a/b"},
+		{"WithScopes before WithAudience wins too", []cognitotest.TokenOption{cognitotest.WithScopes("a/b"), cognitotest.WithAudience("mobile")}, "mobile", "a/b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			access := verify(t, pool, pool.MintAccessToken("alice", tt.opts...))
+			assert.Equal(t, tt.wantClient, access["client_id"])
+			assert.Equal(t, tt.wantScope, access["scope"])
+			id := verify(t, pool, pool.MintIDToken("alice", tt.opts...))
+			assert.Equal(t, tt.wantClient, id["aud"])
+		})
+	}
+
+	v, err := cognito.NewVerifier(pool.Config(), cognito.WithClientIDs("mobile"))
+	require.NoError(t, err)
+	tok, err := v.VerifyAccessToken(t.Context(), pool.MintAccessToken("alice", cognitotest.WithAudience("mobile")))
+	require.NoError(t, err)
+	assert.Equal(t, "mobile", tok.ClientID)
+	assert.Equal(t, []string{"openid", "orders/read"}, tok.Scopes)
 }

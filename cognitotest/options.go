@@ -1,6 +1,7 @@
 package cognitotest
 
 import (
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -45,6 +46,7 @@ type settings struct {
 	pkce            *bool
 	tokenLifetime   time.Duration
 	refreshLifetime time.Duration
+	logger          *slog.Logger
 }
 
 func newSettings(opts []Option) settings {
@@ -77,7 +79,8 @@ func WithAddr(addr string) Option {
 
 // WithClock replaces time.Now for everything the server dates: iat, exp and
 // auth_time of tokens, and the expiry of codes and refresh tokens. A nil now
-// is ignored.
+// is ignored. A Clock's Now, shared with the code under test, lets the test
+// move time for both.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(s *settings) {
 		if now != nil {
@@ -170,4 +173,13 @@ const MaxRetryGracePeriod = 60 * time.Second
 // outside 0 to MaxRetryGracePeriod make NewServer and Start fail.
 func WithRetryGracePeriod(d time.Duration) Option {
 	return optionFunc(func(s *settings) { s.retryGrace = d })
+}
+
+// WithLogger makes the server log each request to its token endpoint on l,
+// once answered, at level Info: the grant_type asked for, the client_id
+// that authenticated or tried to, the answer's status and, for a refusal,
+// Cognito's error code and description. It never logs a code, a token, a
+// refresh token or a secret. A nil l, the default, logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(s *settings) { s.logger = l })
 }

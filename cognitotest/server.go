@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,10 @@ import (
 // Server is a fake Cognito user pool with one app client, listening on a
 // loopback address. Its methods are safe for concurrent use.
 type Server struct {
-	settings // fixed once started
+	// settings are fixed once started, but for the server's own client's
+	// redirectURIs and logoutURIs, which SetRedirectURIs and SetLogoutURIs
+	// replace (never change in place) under mu.
+	settings
 
 	tb     testing.TB // nil for servers made by Start
 	url    string
@@ -112,6 +116,8 @@ func (s *Server) Issuer() string { return s.url + "/" + s.poolID }
 // Issuer is Issuer(), RedirectURI and LogoutURI are the first allowed ones.
 // JWKSURL and Scopes are left to their defaults.
 func (s *Server) Config() cognito.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	cfg := cognito.Config{
 		UserPoolID:   s.poolID,
 		ClientID:     s.clientID,
@@ -140,7 +146,8 @@ func (s *Server) routes() http.Handler {
 }
 
 // endpoint counts the requests to ep, lets a pending Failure answer instead
-// of h, and keeps Close waiting until the handler returns.
+// of h, keeps Close waiting until the handler returns, and logs what the
+// token endpoint answered (WithLogger).
 func (s *Server) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -153,6 +160,11 @@ func (s *Server) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 		s.mu.Unlock()
 		defer s.inflight.Done()
 
+		if ep == EndpointToken && s.logger != nil {
+			rec := &answerRecorder{ResponseWriter: w}
+			defer s.logTokenRequest(r, rec)
+			w = rec
+		}
 		if f, ok := s.faults.next(ep); ok && !s.inject(w, r, ep, f) {
 			return
 		}
@@ -182,8 +194,8 @@ func (st settings) validate() error {
 	if len(st.redirectURIs) == 0 {
 		bad("no redirect URI is allowed")
 	}
-	for _, u := range append(st.redirectURIs, st.logoutURIs...) {
-		if p, err := url.Parse(u); err != nil || p.Scheme == "" || p.Fragment != "" {
+	for _, u := range slices.Concat(st.redirectURIs, st.logoutURIs) {
+		if !validURI(u) {
 			bad("redirect or logout URI %q is not an absolute URL without fragment", u)
 		}
 	}
@@ -193,6 +205,13 @@ func (st settings) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validURI reports whether u may be a callback or sign-out URL: absolute,
+// without a fragment (RFC 6749 section 3.1.2).
+func validURI(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Scheme != "" && p.Fragment == ""
 }
 
 // listenLoopback listens on addr, refusing any host but a loopback one so

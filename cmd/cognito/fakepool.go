@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/cognitokit/cognito/cognitotest"
 )
@@ -20,6 +24,15 @@ const (
 	demoPassword        = "demo-password"
 )
 
+// Cognito's limits on an app client's token lifetimes and retry grace
+// period. Fake-pool refuses more; it allows less, down to a second, so that
+// a refresh can be watched without waiting Cognito's minimum.
+const (
+	maxTokenLifetime        = 24 * time.Hour        // ID and access tokens (Cognito's minimum: 5 minutes)
+	maxRefreshTokenLifetime = 3650 * 24 * time.Hour // 10 years (Cognito's minimum: 1 hour)
+	maxRetryGracePeriod     = cognitotest.MaxRetryGracePeriod
+)
+
 // defaultRedirectURIs are the callback URLs fake-pool's app client allows
 // besides those of --redirect-uri: cognito login's default, and
 // examples/webapp's on its default address.
@@ -30,7 +43,8 @@ var defaultRedirectURIs = []string{
 }
 
 func runFakePool(ctx context.Context, e *env, args []string) error {
-	s := newSettings("fake-pool", "[--addr HOST:PORT] [--user NAME:PASSWORD[:GROUP,...]...] [--client ID...] [--secret S | --public]",
+	s := newSettings("fake-pool", "[--addr HOST:PORT] [--user NAME:PASSWORD[:GROUP,...]...] [--client ID...] [--secret S | --public]\n"+
+		"                         [--token-lifetime D] [--refresh-token-lifetime D] [--rotate-refresh-tokens [--retry-grace-period D]]",
 		"Fake-pool runs a fake user pool (cognitokit's cognitotest) on a loopback\n"+
 			"address until interrupted: the hosted UI's sign-in form, the token, revoke\n"+
 			"and userInfo endpoints, /logout, the JWKS and the discovery document. It\n"+
@@ -41,10 +55,19 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 			"(cognito login), http://127.0.0.1:8080/callback and\n"+
 			"http://localhost:8080/callback (examples/webapp), those of --redirect-uri,\n"+
 			"and the origin (\"http://host:port/\") of each as a sign-out URL. It does\n"+
-			"not read the COGNITO_* variables: it makes a pool rather than using one.",
+			"not read the COGNITO_* variables: it makes a pool rather than using one.\n\n"+
+			"Tokens last as Cognito's do by default (ID and access tokens 1h, refresh\n"+
+			"tokens 30 days); the lifetime flags take Go durations (90s, 5m, 720h), in\n"+
+			"whole seconds, up to Cognito's limits (24h; 87600h, 10 years), and below\n"+
+			"its minimums too, so that a refresh can be watched without waiting.\n"+
+			"Every request to the token endpoint gets one line on standard error: its\n"+
+			"grant_type, client_id, the answer's status and, if refused, the error;\n"+
+			"never a code, a token or a secret.",
 		"  cognito fake-pool --user alice:secret1:admins > pool.env &\n"+
 			"  set -a; . ./pool.env; set +a\n"+
-			"  go run ./examples/webapp")
+			"  go run ./examples/webapp\n\n"+
+			"  # two replicas refreshing one session: short tokens, rotation, a grace period\n"+
+			"  cognito fake-pool --token-lifetime 2m --rotate-refresh-tokens --retry-grace-period 10s")
 	addr := s.fs.String("addr", DefaultFakePoolAddr, "loopback `HOST:PORT` to listen on; port 0 picks a free one")
 	var users, redirects list
 	s.fs.Func("user", "a user `NAME:PASSWORD[:GROUP,...]`; repeatable (the password may not contain \":\")", func(v string) error {
@@ -57,6 +80,10 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 	s.fs.StringVar(&s.pool, "pool", cognitotest.DefaultPoolID, "the user pool `ID`")
 	s.fs.Var(&redirects, "redirect-uri", "another callback `URL` to allow; repeatable")
 	s.scopeFlag("a resource-server `scope` to allow, such as orders/read, for cognito token; repeatable")
+	tokenLifetime := s.fs.Duration("token-lifetime", cognitotest.DefaultTokenLifetime, "how long ID and access tokens last: a `D`uration such as 5m (Cognito allows 5m to 24h)")
+	refreshLifetime := s.fs.Duration("refresh-token-lifetime", cognitotest.DefaultRefreshLifetime, "how long refresh tokens last: a `D`uration such as 720h (Cognito allows 1h to 87600h)")
+	rotate := s.fs.Bool("rotate-refresh-tokens", false, "make every refresh return a new refresh token and invalidate the one it spent, as Cognito's refresh token rotation does")
+	grace := s.fs.Duration("retry-grace-period", 0, "with --rotate-refresh-tokens, how long a spent refresh token keeps working: a `D`uration from 0 to 60s, as in Cognito")
 	s.noEnv = true // fake-pool makes a pool: the COGNITO_* variables describe one to use
 	pos, err := s.parse(e, args)
 	if err != nil {
@@ -65,8 +92,17 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("takes no arguments, got %q", pos[0])
 	}
+	if err := checkLifetimes(s.set, *tokenLifetime, *refreshLifetime, *rotate, *grace); err != nil {
+		return err
+	}
+	stderr := &lockedWriter{w: e.stderr} // the pool logs from its handlers' goroutines
 
-	opts := []cognitotest.Option{cognitotest.WithAddr(*addr), cognitotest.WithPoolID(s.pool)}
+	opts := []cognitotest.Option{
+		cognitotest.WithAddr(*addr), cognitotest.WithPoolID(s.pool), cognitotest.WithClock(e.now),
+		cognitotest.WithTokenLifetimes(*tokenLifetime, *refreshLifetime),
+		cognitotest.WithRefreshTokenRotation(*rotate), cognitotest.WithRetryGracePeriod(*grace),
+		cognitotest.WithLogger(tokenLogger(stderr)),
+	}
 	if len(s.clients) > 0 {
 		opts = append(opts, cognitotest.WithClientID(s.clients[0]))
 	}
@@ -144,21 +180,23 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 		f.Sync() //nolint:errcheck // a pipe cannot sync; the lines are written either way
 	}
 
-	fmt.Fprintf(e.stderr, "fake-pool: a fake user pool (cognitotest) at %s; test users only\n", pool.URL())
+	fmt.Fprintf(stderr, "fake-pool: a fake user pool (cognitotest) at %s; test users only\n", pool.URL())
 	if demo {
-		fmt.Fprintf(e.stderr, "fake-pool: sign in as %q with password %q\n", demoUser, demoPassword)
+		fmt.Fprintf(stderr, "fake-pool: sign in as %q with password %q\n", demoUser, demoPassword)
 	} else {
 		for _, u := range added {
-			fmt.Fprintf(e.stderr, "fake-pool: user %q\n", u.Username)
+			fmt.Fprintf(stderr, "fake-pool: user %q\n", u.Username)
 		}
 	}
 	for _, c := range extra {
-		fmt.Fprintf(e.stderr, "fake-pool: another app client %s, with the same secret and callback URLs\n", c.ClientID)
+		fmt.Fprintf(stderr, "fake-pool: another app client %s, with the same secret and callback URLs\n", c.ClientID)
 	}
-	fmt.Fprintf(e.stderr, "fake-pool: callback URLs %s\n", strings.Join(uris, " "))
-	fmt.Fprintln(e.stderr, "fake-pool: serving until interrupted (Ctrl-C)")
+	fmt.Fprintf(stderr, "fake-pool: callback URLs %s\n", strings.Join(uris, " "))
+	fmt.Fprintf(stderr, "fake-pool: %s\n", lifetimes(*tokenLifetime, *refreshLifetime, *rotate, *grace))
+	fmt.Fprintln(stderr, "fake-pool: serving until interrupted (Ctrl-C)")
 	<-ctx.Done()
-	fmt.Fprintln(e.stderr, "fake-pool: stopped")
+	pool.Close() // before the last line: no token request is logged after it
+	fmt.Fprintln(stderr, "fake-pool: stopped")
 	return nil
 }
 
@@ -181,4 +219,103 @@ func parseUser(spec string) (cognitotest.User, error) {
 		}
 	}
 	return u, nil
+}
+
+// checkLifetimes refuses a lifetime that is not positive, a negative grace
+// period, either over Cognito's limit or in fractions of a second (tokens
+// count whole seconds), refresh tokens that do not outlive the tokens they
+// renew, and a grace period without rotation, where it means nothing.
+func checkLifetimes(set map[string]bool, token, refresh time.Duration, rotate bool, grace time.Duration) error {
+	for _, f := range []struct {
+		flag  string
+		d     time.Duration
+		zero  bool // 0 is allowed
+		limit time.Duration
+	}{
+		{"token-lifetime", token, false, maxTokenLifetime},
+		{"refresh-token-lifetime", refresh, false, maxRefreshTokenLifetime},
+		{"retry-grace-period", grace, true, maxRetryGracePeriod},
+	} {
+		switch {
+		case f.d < 0 && f.zero:
+			return usagef("--%s %s must not be negative", f.flag, f.d)
+		case f.d <= 0 && !f.zero:
+			return usagef("--%s %s must be positive", f.flag, f.d)
+		case f.d%time.Second != 0:
+			return usagef("--%s %s is not a whole number of seconds, as tokens count them", f.flag, f.d)
+		case f.d > f.limit:
+			return usagef("--%s %s is over Cognito's limit of %s", f.flag, shortDuration(f.d), shortDuration(f.limit))
+		}
+	}
+	if refresh <= token {
+		return usagef("--refresh-token-lifetime (%s) must be longer than --token-lifetime (%s): refresh tokens outlive the tokens they renew",
+			shortDuration(refresh), shortDuration(token))
+	}
+	if set["retry-grace-period"] && !rotate {
+		return usagef("--retry-grace-period needs --rotate-refresh-tokens: without rotation a refresh token stays valid, and there is no spent one to retry")
+	}
+	return nil
+}
+
+// lifetimes says how long the pool's tokens last, for its start-up lines.
+func lifetimes(token, refresh time.Duration, rotate bool, grace time.Duration) string {
+	msg := fmt.Sprintf("ID and access tokens last %s, refresh tokens %s", shortDuration(token), shortDuration(refresh))
+	switch {
+	case rotate && grace > 0:
+		msg += fmt.Sprintf("; refresh tokens rotate, and a spent one works %s more", shortDuration(grace))
+	case rotate:
+		msg += "; refresh tokens rotate, and a spent one is refused at once"
+	}
+	return msg
+}
+
+// shortDuration is d without its zero minutes and seconds: 1h, 720h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// tokenLogger writes the pool's log of token requests to w, one line each,
+// after "fake-pool: ", as logfmt without time or level.
+func tokenLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&prefixWriter{w: w, prefix: "fake-pool: "}, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// prefixWriter writes prefix before each Write, which slog's handlers make
+// once per line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if _, err := p.w.Write(append([]byte(p.prefix), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// lockedWriter serialises writes to w from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

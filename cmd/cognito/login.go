@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cognitokit/cognito"
 )
@@ -225,19 +227,22 @@ func (l *loopbackLogin) finish(ctx context.Context, code, errCode, errDesc strin
 	return loginResult{tokens: tokens, id: id}
 }
 
-// clip keeps at most n printable bytes of s, from the browser's URL.
+// clip keeps at most n bytes of s, whole characters only, without control
+// characters (C0, DEL, C1) or bidirectional overrides: s comes from a
+// token, a key set or the browser's URL, and what it says must not become
+// a terminal's escape sequence or reorder the line it is printed in.
 func clip(s string, n int) string {
-	b := make([]rune, 0, len(s))
+	b := make([]byte, 0, min(len(s), n))
 	for _, r := range s {
-		if r >= 0x20 && r != 0x7f {
-			b = append(b, r)
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			continue
 		}
+		if len(b)+utf8.RuneLen(r) > n {
+			break
+		}
+		b = utf8.AppendRune(b, r)
 	}
-	out := string(b)
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out
+	return string(b)
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>

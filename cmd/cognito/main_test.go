@@ -45,8 +45,7 @@ func cognitoMain() {
 			fmt.Fprintln(os.Stderr, "bad COGNITO_TEST_NOW:", err)
 			os.Exit(3)
 		}
-		t := time.Unix(sec, 0)
-		clock = func() time.Time { return t }
+		clock = cognitotest.NewClock(time.Unix(sec, 0)).Now
 	}
 	main()
 }
@@ -79,7 +78,7 @@ func setupPool(fixedClock bool) func(*testscript.Env) error {
 	return func(e *testscript.Env) error {
 		now := time.Now
 		if fixedClock {
-			now = func() time.Time { return testNow }
+			now = cognitotest.NewClock(testNow).Now
 			e.Setenv("COGNITO_TEST_NOW", strconv.FormatInt(testNow.Unix(), 10))
 		}
 		loginPort, err := freePort()
@@ -160,20 +159,36 @@ func writeTokens(dir string, pool *cognitotest.Server, now time.Time) error {
 	rotated := pool.MintIDToken(aliceName)
 	pool.RotateKeys(cognitotest.DropOld)
 	id := pool.MintIDToken(aliceName)
+	// Step-up authentication's claims: a level-2 sign-in with MFA, 12
+	// minutes ago; and the same with terminal escapes and a bidi override.
+	stepUp := []cognitotest.TokenOption{
+		cognitotest.WithClaim("acr", "urn:cognito:loa:2"),
+		cognitotest.WithClaim("amr", []string{"pwd", "otp", "mfa"}),
+		cognitotest.WithClaim("auth_time", now.Add(-12*time.Minute).Unix()),
+	}
+	hostile := []cognitotest.TokenOption{
+		cognitotest.WithClaim("acr", "urn:x\x1b[31m\u202e"),
+		cognitotest.WithClaim("amr", []string{"pwd\x1b]0;pwned\x07", "\u009bmfa"}),
+		cognitotest.WithClaim("auth_time", now.Add(-12*time.Minute).Unix()),
+	}
 	tokens := map[string]string{
-		"id.jwt":          id,
-		"access.jwt":      pool.MintAccessToken(aliceName),
-		"rotated.jwt":     rotated,
-		"expired.jwt":     pool.MintIDToken(aliceName, cognitotest.WithIssuedAt(now.Add(-4*time.Hour)), cognitotest.WithExpiry(now.Add(-3*time.Hour))),
-		"other-aud.jwt":   pool.MintIDToken(aliceName, cognitotest.WithAudience(otherClient)),
-		"other-iss.jwt":   pool.MintIDToken(aliceName, cognitotest.WithIssuer("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")),
-		"hs256.jwt":       pool.MintIDToken(aliceName, cognitotest.WithHeader("alg", "HS256")),
-		"no-kid.jwt":      pool.MintIDToken(aliceName, cognitotest.WithHeader("kid", nil)),
-		"not-yet.jwt":     pool.MintIDToken(aliceName, cognitotest.WithNotBefore(now.Add(90*time.Minute))),
-		"no-sub.jwt":      pool.MintIDToken(aliceName, cognitotest.WithClaim("sub", nil)),
-		"strange-use.jwt": pool.MintIDToken(aliceName, cognitotest.WithTokenUse("refresh")),
-		"tampered.jwt":    tamper(id),
-		"garbage.jwt":     "not-a-token",
+		"id.jwt":             id,
+		"access.jwt":         pool.MintAccessToken(aliceName),
+		"rotated.jwt":        rotated,
+		"expired.jwt":        pool.MintIDToken(aliceName, cognitotest.WithIssuedAt(now.Add(-4*time.Hour)), cognitotest.WithExpiry(now.Add(-3*time.Hour))),
+		"other-aud.jwt":      pool.MintIDToken(aliceName, cognitotest.WithAudience(otherClient)),
+		"other-iss.jwt":      pool.MintIDToken(aliceName, cognitotest.WithIssuer("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")),
+		"hs256.jwt":          pool.MintIDToken(aliceName, cognitotest.WithHeader("alg", "HS256")),
+		"no-kid.jwt":         pool.MintIDToken(aliceName, cognitotest.WithHeader("kid", nil)),
+		"not-yet.jwt":        pool.MintIDToken(aliceName, cognitotest.WithNotBefore(now.Add(90*time.Minute))),
+		"no-sub.jwt":         pool.MintIDToken(aliceName, cognitotest.WithClaim("sub", nil)),
+		"strange-use.jwt":    pool.MintIDToken(aliceName, cognitotest.WithTokenUse("refresh")),
+		"tampered.jwt":       tamper(id),
+		"garbage.jwt":        "not-a-token",
+		"stepup-id.jwt":      pool.MintIDToken(aliceName, stepUp...),
+		"stepup-access.jwt":  pool.MintAccessToken(aliceName, stepUp...),
+		"hostile-stepup.jwt": pool.MintIDToken(aliceName, hostile...),
+		"m2m.jwt":            pool.MintClientCredentialsToken(cognitotest.DefaultClientID),
 	}
 	for name, tok := range tokens {
 		if tok == "" {
@@ -306,6 +321,8 @@ func TestBinary(t *testing.T) {
 			"testdata/script/verify_invalid.txtar",
 			"testdata/script/login.txtar",
 			"testdata/script/usage.txtar",
+			"testdata/script/fakepool_lifetimes.txtar",
+			"testdata/script/verify_signin.txtar",
 		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+e.Getenv("PATH"))

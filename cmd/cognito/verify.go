@@ -14,7 +14,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	s := newSettings("verify", "--pool ID --client ID [--client ID...] [--use id|access] [--json] TOKEN|-",
 		"Verify checks a token as a backend using cognitokit would: signature against\n"+
 			"the pool's JWKS, alg, kid, iss, token_use, aud or client_id, exp, nbf and iat.\n"+
-			"A valid token gets a one-line summary on standard output and exit status 0.\n"+
+			"A valid token gets exit status 0 and a summary on standard output: whose it\n"+
+			"is, for which client, until when; then when and how the user signed in,\n"+
+			"from auth_time and, when the pool records them (step-up authentication),\n"+
+			"the level reached (acr) and the methods completed (amr).\n"+
 			"An invalid one gets exit status 1 and one line on standard error that names\n"+
 			"the failed check, the library's sentinel error, and what would fix it.\n"+
 			"Without --use, the token's own token_use says which kind to verify it as.",
@@ -62,17 +65,20 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var sum summary
+	var si signIn
 	if kind == "id" {
 		var t *cognito.IDToken
 		if t, err = v.VerifyIDToken(ctx, raw); err == nil {
 			sum = summary{Valid: true, TokenUse: "id", Subject: t.Subject, Username: t.Username, Email: t.Email,
 				Client: t.Audience, Issuer: t.Issuer, Groups: t.Groups, Expiry: t.Expiry}
+			si = readSignIn(t.Claims, t.AuthTime)
 		}
 	} else {
 		var t *cognito.AccessToken
 		if t, err = v.VerifyAccessToken(ctx, raw); err == nil {
 			sum = summary{Valid: true, TokenUse: "access", Subject: t.Subject, Username: t.Username,
 				Client: t.ClientID, Issuer: t.Issuer, Groups: t.Groups, Scopes: t.Scopes, Expiry: t.Expiry}
+			si = readSignIn(t.Claims, t.AuthTime)
 		}
 	}
 	if err != nil {
@@ -90,7 +96,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		return reported{exitFailure}
 	}
-	sum.ExpiresIn = relative("exp", sum.Expiry, e.now())
+	now := e.now()
+	sum.ExpiresIn = relative("exp", sum.Expiry, now)
+	sum.AuthTime, sum.SignedIn, sum.ACR, sum.AMR = si.At, si.ago(now), si.ACR, si.AMR
 	if s.jsonOut {
 		return writeJSON(e.stdout, sum)
 	}
@@ -99,8 +107,15 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		who = sum.Subject
 	}
 	fmt.Fprintf(e.stdout, "valid %s token of %s for client %s, %s (%s)\n",
-		map[string]string{"id": "ID", "access": "access"}[sum.TokenUse], who, sum.Client,
+		map[string]string{"id": "ID", "access": "access"}[sum.TokenUse], clip(who, 256), sum.Client,
 		sum.ExpiresIn, sum.Expiry.UTC().Format("2006-01-02 15:04:05 MST"))
+	signedIn := "signed in"
+	if sum.TokenUse == "access" && sum.Username == "" && sum.Subject == sum.Client {
+		signedIn = "the client authenticated" // client_credentials: no user
+	}
+	if line := si.line(signedIn, now); line != "" {
+		fmt.Fprintln(e.stdout, line)
+	}
 	return nil
 }
 
@@ -117,6 +132,12 @@ type summary struct {
 	Scopes    []string  `json:"scopes,omitempty"`
 	Expiry    time.Time `json:"exp"`
 	ExpiresIn string    `json:"expires_in"`
+	// How and when the user signed in: auth_time, and Cognito's acr and amr
+	// claims (step-up authentication), each left out when the token lacks it.
+	AuthTime time.Time `json:"auth_time,omitzero"`
+	SignedIn string    `json:"signed_in,omitempty"` // auth_time from now: "12m ago"
+	ACR      string    `json:"acr,omitempty"`
+	AMR      []string  `json:"amr,omitempty"`
 }
 
 // explanation is why verify refused a token, for people and for --json.

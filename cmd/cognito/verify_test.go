@@ -25,3 +25,25 @@ func TestExplainStripsControlCharacters(t *testing.T) {
 }
 
 func b64json(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"plain", "urn:cognito:loa:2", 64, "urn:cognito:loa:2"},
+		{"an ESC sequence loses its ESC", "a\x1b[31mb", 64, "a[31mb"},
+		{"an OSC sequence loses ESC and BEL", "\x1b]0;pwned\x07x", 64, "]0;pwnedx"},
+		{"DEL", "a\x7fb", 64, "ab"},
+		{"C1 CSI, as UTF-8", "a\u009b31mb", 64, "a31mb"},
+		{"newline and tab", "a\nb\tc\r", 64, "abc"},
+		{"bidi overrides", "admin\u202egnp.exe\u2066x\u2069", 64, "admingnp.exex"},
+		{"cut at n bytes", "abcdef", 4, "abcd"},
+		{"cut on a character boundary", "ééé", 5, "éé"},
+		{"invalid UTF-8 becomes the replacement character", "a\xffb", 64, "a\ufffdb"},
+		{"n zero", "abc", 0, ""},
+	} {
+		assert.Equal(t, tt.want, clip(tt.in, tt.n), tt.name)
+	}
+}
