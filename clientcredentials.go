@@ -102,6 +102,9 @@ func (s *m2mSource) Token() (*oauth2.Token, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
 		tok, err := s.client.ClientCredentials(ctx, s.scopes...) // its Expiry is at least 1 s ahead
+		// Judge the cached token on the clock after the request: a slow
+		// failure may have outlived it.
+		now = s.client.now()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {
