@@ -406,3 +406,50 @@ func TestTokenSourceJudgesTheOldTokenAfterASlowFailedRenewal(t *testing.T) {
 	assert.Nil(t, tok)
 	assert.EqualValues(t, 2, e.requests.Load())
 }
+
+func TestTokenSourceOthersKeepTheValidTokenWhileOneRenews(t *testing.T) {
+	clock := newTestClock()
+	arrived, gate := make(chan struct{}), make(chan struct{})
+	e := newTokenEndpoint(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 2 {
+			close(arrived)
+			select { // the renewal is held until the other callers are served
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		writeToken(w, n)
+	})
+	// Without the fix the other caller waits for the renewal, which the gate
+	// holds until the client's timeout ends it: the test then fails in 5 s.
+	client, err := cognito.NewClient(e.Config(), cognito.WithClock(clock.Now),
+		cognito.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+	require.NoError(t, err)
+	ts := client.TokenSource()
+	first, err := ts.Token()
+	require.NoError(t, err)
+
+	clock.Advance(time.Hour - 30*time.Second) // inside the default margin
+	renewed := make(chan *oauth2.Token, 1)
+	go func() {
+		tok, err := ts.Token()
+		assert.NoError(t, err)
+		renewed <- tok
+	}()
+	<-arrived
+	for range 10 {
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, first.AccessToken, tok.AccessToken, "the cached token, still valid, while another caller renews it")
+	}
+	close(gate)
+
+	tok := <-renewed
+	require.NotNil(t, tok)
+	assert.Equal(t, "token-2", tok.AccessToken, "the renewing caller waits for its request")
+	tok, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+	assert.EqualValues(t, 2, e.requests.Load())
+}

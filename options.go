@@ -211,8 +211,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRenewMargin sets how long before its expiry a Client's TokenSource
-// renews an M2M token: callers get the cached token until then, and one of
-// them renews it while the others keep getting the old one until it expires.
+// renews an M2M token: callers get the cached token until then; the first
+// caller after it renews the token and waits for that one request, while the
+// others keep getting the old one, which is still valid, without waiting.
 // The margin is at most half the token's lifetime, so a short-lived token is
 // not renewed on every call. Default DefaultRenewMargin; values < 0 are
 // ignored.
