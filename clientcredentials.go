@@ -63,6 +63,9 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Toke
 // background context bounded by the HTTP client's timeout (DefaultHTTPTimeout
 // when it has none). A caller that gave up never spoils the source for the
 // others (x/oauth2's issue 388).
+//
+// With WithTokenStore, the source looks in the store before it asks the
+// endpoint, and one replica of the fleet renews for all.
 func (c *Client) TokenSource(scopes ...string) oauth2.TokenSource {
 	return c.newM2MSource(scopes)
 }
@@ -72,7 +75,11 @@ func (c *Client) newM2MSource(scopes []string) *m2mSource {
 	if timeout <= 0 {
 		timeout = DefaultHTTPTimeout
 	}
-	return &m2mSource{client: c, scopes: slices.Clone(scopes), timeout: timeout}
+	s := &m2mSource{client: c, scopes: slices.Clone(scopes), timeout: timeout}
+	if c.fleet != nil {
+		s.shared = c.fleet.entry(s.scopes, timeout)
+	}
+	return s
 }
 
 // renewRetryDelay is how long a source whose renewal failed serves its still
@@ -84,11 +91,12 @@ type m2mSource struct {
 	client  *Client
 	scopes  []string
 	timeout time.Duration
+	shared  *sharedToken // WithTokenStore: the fleet's entry; nil: this process alone
 
 	mu         sync.Mutex
 	tok        *Tokens
 	renewAt    time.Time // when tok is due for renewal
-	retryAfter time.Time // after a failed renewal: no new attempt before it
+	retryAfter time.Time // after a failed renewal, or one left to another replica: no new attempt before it
 	flight     *renewal  // the renewal under way, if any
 }
 
@@ -140,8 +148,11 @@ func (f *renewal) result() (*oauth2.Token, error) {
 	return &t, nil
 }
 
-// renew gets a token from the endpoint and caches it.
+// renew gets a token, from the fleet's store or the endpoint, and caches it.
 func (s *m2mSource) renew() (*oauth2.Token, error) {
+	if s.shared != nil {
+		return s.renewShared()
+	}
 	tok, now, err := s.request()
 	return s.settle(tok, now, err)
 }

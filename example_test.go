@@ -709,6 +709,38 @@ func ExampleClient_HTTPClient() {
 	// token requests: 1
 }
 
+// Replicas of a service share one M2M token, and one renewal, through a
+// store: here two Clients on one MemoryStore stand for two processes on one
+// Redis (redisstore.Open). The store holds the token sealed with a key
+// derived from the client secret.
+func ExampleWithTokenStore() {
+	pool, _ := examplePool() // a fake pool standing in for yours
+	defer pool.Close()
+	svc, err := pool.AddClient(cognitotest.AppClient{ClientID: "reportingsvc", Scopes: []string{"orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := cognito.NewMemoryStore() // in production: redisstore.Open(os.Getenv("REDIS_URL"))
+
+	var tokens []string
+	for range 2 { // two replicas, each with its own Client
+		client, err := cognito.NewClient(pool.ClientConfig(svc), cognito.WithTokenStore(store))
+		if err != nil {
+			log.Fatal(err)
+		}
+		tok, err := client.TokenSource("orders/read").Token() // or client.HTTPClient("orders/read")
+		if err != nil {
+			log.Fatal(err)
+		}
+		tokens = append(tokens, tok.AccessToken)
+	}
+	fmt.Println("same token:", tokens[0] == tokens[1])
+	fmt.Println("token requests:", pool.Requests(cognitotest.EndpointToken))
+	// Output:
+	// same token: true
+	// token requests: 1
+}
+
 // One Verifier for every app client of the pool: the token says which one.
 func ExampleWithClientIDs() {
 	pool, cfg := examplePool()
