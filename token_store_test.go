@@ -263,6 +263,19 @@ func TestTokenStoreOneRequestForTheFleet(t *testing.T) {
 	assert.Equal(t, 2, f.requests(), "and makes no request")
 }
 
+func TestTokenStoreServesHTTPClient(t *testing.T) {
+	f := newFleetFixture(t)
+	api := newBearerAPI(t, nil)
+	for range 3 {
+		hc := f.replica(t, f.store).HTTPClient("orders/read")
+		assert.Equal(t, http.StatusOK, get(t, hc, api.srv.URL+"/orders").StatusCode)
+	}
+	seen := api.seen("/orders")
+	require.Len(t, seen, 3)
+	assert.Equal(t, []string{seen[0], seen[0], seen[0]}, seen, "the fleet's token on every replica's requests")
+	assert.Equal(t, 1, f.requests())
+}
+
 func TestTokenStoreIsReadOnlyAtTheRenewPoint(t *testing.T) {
 	f := newFleetFixture(t)
 	ts := f.replica(t, f.store).TokenSource("orders/read")
