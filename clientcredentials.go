@@ -45,8 +45,9 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes ...string) (*Toke
 }
 
 // TokenSource returns an oauth2.TokenSource of M2M access tokens for scopes,
-// for every SDK that takes one (to call an API, HTTPClient wraps it in an
-// *http.Client; oauth2.NewClient would lose the renew margin). It is safe for many goroutines and caches the token:
+// for every SDK that takes one. To call an API, use HTTPClient, which wraps
+// the source in an *http.Client (oauth2.NewClient would lose the renew
+// margin). The source is safe for many goroutines and caches the token:
 // callers get the cached one until the renew margin before its expiry
 // (WithRenewMargin, at most half the token's lifetime). Then the first caller
 // renews it with ClientCredentials, and waits for that one request, while

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -614,6 +615,72 @@ func TestTokenStoreLogsItsFaults(t *testing.T) {
 	for _, secret := range []string{tok.AccessToken, f.m2m.ClientSecret, id} {
 		assert.NotContains(t, logs.String(), secret)
 	}
+}
+
+// panickyStore is a store whose first Find waits for release, then panics.
+type panickyStore struct {
+	cognito.LeaseStore
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (s *panickyStore) Find(id string) ([]byte, bool, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	if first {
+		close(s.entered)
+		<-s.release
+		panic("store bug")
+	}
+	return s.LeaseStore.Find(id)
+}
+
+// waitingInToken reports how many goroutines wait inside a source's Token
+// for another caller's renewal.
+func waitingInToken() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[chan receive") && strings.Contains(g, "(*m2mSource).Token(") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTokenStoreThatPanicsLeavesNoCallerWaiting(t *testing.T) {
+	f := newFleetFixture(t)
+	store := &panickyStore{LeaseStore: f.store, entered: make(chan struct{}), release: make(chan struct{})}
+	ts := f.replica(t, store).TokenSource("orders/read")
+
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		_, _ = ts.Token()
+	}()
+	<-store.entered
+	const waiters = 20
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, err := ts.Token()
+			errs <- err
+		}()
+	}
+	for i := 0; waitingInToken() < waiters; i++ {
+		require.Less(t, i, 1_000_000, "the callers never waited for the renewal")
+		runtime.Gosched()
+	}
+	close(store.release)
+
+	assert.Equal(t, "store bug", <-panicked, "the store's panic reaches the caller that renewed")
+	for range waiters {
+		assert.ErrorIs(t, <-errs, cognito.ErrEndpointUnavailable, "those waiting get an error, not a hang")
+	}
+	tok, err := ts.Token()
+	require.NoError(t, err, "and the source works again")
+	assert.NotEmpty(t, tok.AccessToken)
 }
 
 func TestTokenStoreIgnoredWithoutASecret(t *testing.T) {
