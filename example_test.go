@@ -709,6 +709,28 @@ func ExampleClient_HTTPClient() {
 	// token requests: 1
 }
 
+// The M2M block for the README and the guide, compiled here: a service calls
+// an API with its own token, shared by every replica through a store.
+func Example_m2mHTTPClient() {
+	var store cognito.SessionStore = cognito.NewMemoryStore()
+	// Guide:
+	client, err := cognito.NewClient(cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "reporting-service-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+	}, cognito.WithTokenStore(store)) // optional: one token for every replica (redisstore.Open(...))
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := client.HTTPClient("orders/read") // keep it: it holds the token and renews it before expiry
+	res, err := orders.Get("https://orders.example.com/orders")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+}
+
 // Replicas of a service share one M2M token, and one renewal, through a
 // store: here two Clients on one MemoryStore stand for two processes on one
 // Redis (redisstore.Open). The store holds the token sealed with a key
