@@ -66,6 +66,8 @@ var (
 	_ func(*cognito.Verifier, context.Context) error                                                 = (*cognito.Verifier).Prefetch
 	_ func(*cognito.Client, context.Context, ...string) (*cognito.Tokens, error)                     = (*cognito.Client).ClientCredentials
 	_ func(*cognito.Client, ...string) oauth2.TokenSource                                            = (*cognito.Client).TokenSource
+	_ func(*cognito.Client, ...string) *http.Client                                                  = (*cognito.Client).HTTPClient
+	_ func(cognito.SessionStore) cognito.Option                                                      = cognito.WithTokenStore
 	_ func(cognito.Config) string                                                                    = cognito.Config.TokenURL
 	_ func([]byte) cognito.Option                                                                    = cognito.WithJWKS
 	_ func(func(context.Context, cognito.VerifiedToken) error) cognito.Option                        = cognito.WithCheck

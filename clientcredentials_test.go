@@ -3,9 +3,11 @@ package cognito_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,4 +344,112 @@ func TestTokenSourceZeroMarginRenewsOnlyAtExpiry(t *testing.T) {
 	_, err = ts.Token()
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken), "renewed at expiry")
+}
+
+// tokenEndpoint is a fake pool's token endpoint whose answers a test writes:
+// answer gets the request's number (from 1) and writes the answer. Its
+// Config is that of a confidential client on it.
+type tokenEndpoint struct {
+	srv      *httptest.Server
+	requests atomic.Int64
+}
+
+func newTokenEndpoint(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request)) *tokenEndpoint {
+	t.Helper()
+	e := &tokenEndpoint{}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth2/token" {
+			http.NotFound(w, r)
+			return
+		}
+		answer(int(e.requests.Add(1)), w, r)
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *tokenEndpoint) Config() cognito.Config {
+	return cognito.Config{
+		UserPoolID: "us-east-1_Fake", ClientID: "svc", ClientSecret: "svc-secret",
+		Domain: e.srv.URL, Issuer: e.srv.URL + "/us-east-1_Fake",
+	}
+}
+
+// writeToken answers a token for an hour, named by n.
+func writeToken(w http.ResponseWriter, n int) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"access_token":"token-%d","token_type":"Bearer","expires_in":3600}`, n)
+}
+
+func TestTokenSourceJudgesTheOldTokenAfterASlowFailedRenewal(t *testing.T) {
+	clock := newTestClock()
+	e := newTokenEndpoint(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			writeToken(w, n)
+			return
+		}
+		// A slow failure: the cached token expires while the endpoint
+		// takes its time to refuse.
+		clock.Advance(10 * time.Minute)
+		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
+	})
+	client, err := cognito.NewClient(e.Config(), cognito.WithClock(clock.Now), cognito.WithRenewMargin(5*time.Minute))
+	require.NoError(t, err)
+	ts := client.TokenSource()
+	first, err := ts.Token()
+	require.NoError(t, err)
+
+	clock.Advance(56 * time.Minute) // inside the margin, 4 minutes left
+	tok, err := ts.Token()
+	require.True(t, clock.Now().After(first.Expiry), "the renewal outlived the token")
+	assert.ErrorIs(t, err, cognito.ErrEndpointUnavailable, "the old token expired during the renewal: the renewal's error, not the token")
+	assert.Nil(t, tok)
+	assert.EqualValues(t, 2, e.requests.Load())
+}
+
+func TestTokenSourceOthersKeepTheValidTokenWhileOneRenews(t *testing.T) {
+	clock := newTestClock()
+	arrived, gate := make(chan struct{}), make(chan struct{})
+	e := newTokenEndpoint(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 2 {
+			close(arrived)
+			select { // the renewal is held until the other callers are served
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		writeToken(w, n)
+	})
+	// Without the fix the other caller waits for the renewal, which the gate
+	// holds until the client's timeout ends it: the test then fails in 5 s.
+	client, err := cognito.NewClient(e.Config(), cognito.WithClock(clock.Now),
+		cognito.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+	require.NoError(t, err)
+	ts := client.TokenSource()
+	first, err := ts.Token()
+	require.NoError(t, err)
+
+	clock.Advance(time.Hour - 30*time.Second) // inside the default margin
+	renewed := make(chan *oauth2.Token, 1)
+	go func() {
+		tok, err := ts.Token()
+		assert.NoError(t, err)
+		renewed <- tok
+	}()
+	<-arrived
+	for range 10 {
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, first.AccessToken, tok.AccessToken, "the cached token, still valid, while another caller renews it")
+	}
+	close(gate)
+
+	tok := <-renewed
+	require.NotNil(t, tok)
+	assert.Equal(t, "token-2", tok.AccessToken, "the renewing caller waits for its request")
+	tok, err = ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+	assert.EqualValues(t, 2, e.requests.Load())
 }

@@ -614,7 +614,9 @@ func Example_apisCustomCheck() {
 }
 
 // A service gets access tokens of its own with the client_credentials grant;
-// the TokenSource keeps one and renews it shortly before it expires.
+// the TokenSource keeps one and renews it shortly before it expires. Hand it
+// to an SDK that takes an oauth2.TokenSource, or ask it for the token, as
+// here; to call an API, HTTPClient does this for every request.
 func ExampleClient_TokenSource() {
 	pool, _ := examplePool() // a fake pool standing in for yours
 	defer pool.Close()
@@ -640,7 +642,16 @@ func ExampleClient_TokenSource() {
 		}))))
 	defer api.Close()
 
-	res, err := oauth2.NewClient(context.Background(), ts).Get(api.URL)
+	tok, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, api.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok.SetAuthHeader(req) // Authorization: Bearer <token>
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -649,6 +660,106 @@ func ExampleClient_TokenSource() {
 	fmt.Println(string(body))
 	// Output:
 	// hello reportingsvc (username ""), scopes [orders/read]
+}
+
+// A service calls an API with its own M2M token: HTTPClient adds it to every
+// request, renewed WithRenewMargin before it expires, and sends it only to
+// the origin of each request made (never down a redirect to another host).
+// oauth2.NewClient over the TokenSource would hold each token until 10 s
+// before its expiry instead, and lose the margin.
+func ExampleClient_HTTPClient() {
+	pool, _ := examplePool() // a fake pool standing in for yours
+	defer pool.Close()
+	svc, err := pool.AddClient(cognitotest.AppClient{ClientID: "reportingsvc", Scopes: []string{"orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := cognito.NewClient(pool.ClientConfig(svc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := client.HTTPClient("orders/read") // one per set of scopes, kept for the process's life
+
+	// The API's side: it accepts the service besides its own client.
+	verifier, err := cognito.NewVerifier(pool.Config(), cognito.WithClientIDs(svc.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := httptest.NewServer(cognito.RequireAccessToken(verifier)(cognito.RequireAnyScope("orders/read")(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, _ := cognito.AccessTokenFromContext(r.Context())
+			fmt.Fprintf(w, "hello %s, scopes %v", t.ClientID, t.Scopes)
+		}))))
+	defer api.Close()
+
+	for range 2 {
+		res, err := orders.Get(api.URL + "/orders")
+		if err != nil {
+			log.Fatal(err) // no token could be had: an *cognito.OAuthError, or cognito.ErrEndpointUnavailable
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, string(body))
+	}
+	fmt.Println("token requests:", pool.Requests(cognitotest.EndpointToken))
+	// Output:
+	// 200 hello reportingsvc, scopes [orders/read]
+	// 200 hello reportingsvc, scopes [orders/read]
+	// token requests: 1
+}
+
+// The M2M block for the README and the guide, compiled here: a service calls
+// an API with its own token, shared by every replica through a store.
+func Example_m2mHTTPClient() {
+	var store cognito.SessionStore = cognito.NewMemoryStore()
+	// Guide:
+	client, err := cognito.NewClient(cognito.Config{
+		UserPoolID:   "us-east-1_AbCdEf123",
+		ClientID:     "reporting-service-id",
+		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
+		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
+	}, cognito.WithTokenStore(store)) // optional: one token for every replica (redisstore.Open(...))
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := client.HTTPClient("orders/read") // keep it: it holds the token and renews it before expiry
+	res, err := orders.Get("https://orders.example.com/orders")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+}
+
+// Replicas of a service share one M2M token, and one renewal, through a
+// store: here two Clients on one MemoryStore stand for two processes on one
+// Redis (redisstore.Open). The store holds the token sealed with a key
+// derived from the client secret.
+func ExampleWithTokenStore() {
+	pool, _ := examplePool() // a fake pool standing in for yours
+	defer pool.Close()
+	svc, err := pool.AddClient(cognitotest.AppClient{ClientID: "reportingsvc", Scopes: []string{"orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := cognito.NewMemoryStore() // in production: redisstore.Open(os.Getenv("REDIS_URL"))
+
+	var tokens []string
+	for range 2 { // two replicas, each with its own Client
+		client, err := cognito.NewClient(pool.ClientConfig(svc), cognito.WithTokenStore(store))
+		if err != nil {
+			log.Fatal(err)
+		}
+		tok, err := client.TokenSource("orders/read").Token() // or client.HTTPClient("orders/read")
+		if err != nil {
+			log.Fatal(err)
+		}
+		tokens = append(tokens, tok.AccessToken)
+	}
+	fmt.Println("same token:", tokens[0] == tokens[1])
+	fmt.Println("token requests:", pool.Requests(cognitotest.EndpointToken))
+	// Output:
+	// same token: true
+	// token requests: 1
 }
 
 // One Verifier for every app client of the pool: the token says which one.

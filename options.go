@@ -153,6 +153,7 @@ type apiSettings struct {
 	hasJWKS     bool
 	checks      []func(context.Context, VerifiedToken) error
 	logger      *slog.Logger
+	tokenStore  SessionStore
 	renewMargin time.Duration
 }
 
@@ -204,15 +205,17 @@ func WithCheck(fn func(ctx context.Context, t VerifiedToken) error) Option {
 // to see: the JWKS fetched (Info), a JWKS fetch failed (Warn), the keys rotated
 // (Info), a quiet period entered after a failed or useless fetch (Warn), a
 // token request refused or failed (Warn), an M2M token renewal that failed
-// while the old token was still served (Warn). It logs no token, code, client
-// secret or claim. Without it, or with a nil l, the package logs nothing.
+// while the old token was still served (Warn), a WithTokenStore call that
+// failed or an entry there that did not open (Warn). It logs no token, code,
+// client secret or claim. Without it, or with a nil l, the package logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(s *settings) { s.api.logger = l })
 }
 
 // WithRenewMargin sets how long before its expiry a Client's TokenSource
-// renews an M2M token: callers get the cached token until then, and one of
-// them renews it while the others keep getting the old one until it expires.
+// renews an M2M token: callers get the cached token until then; the first
+// caller after it renews the token and waits for that one request, while the
+// others keep getting the old one, which is still valid, without waiting.
 // The margin is at most half the token's lifetime, so a short-lived token is
 // not renewed on every call. Default DefaultRenewMargin; values < 0 are
 // ignored.
@@ -220,6 +223,50 @@ func WithRenewMargin(d time.Duration) Option {
 	return optionFunc(func(s *settings) {
 		if d >= 0 {
 			s.api.renewMargin = d
+		}
+	})
+}
+
+// WithTokenStore shares a Client's client_credentials tokens (TokenSource,
+// HTTPClient) with every replica using the same store and app client: one
+// token request per renewal for the whole fleet. A store that fails costs
+// token requests, never tokens.
+//
+// A source looks in the store only when it has no token or its token is due
+// (WithRenewMargin), never on every call: it keeps the token until its own
+// renew point. A replica that starts while the fleet's token is fresh makes
+// no request. With a LeaseStore (MemoryStore, redisstore's Store), the first
+// replica to take a short lease renews for all while the others keep using
+// their current token and look for the new one a few seconds later; a
+// replica with no valid token waits for the holder's token while the lease
+// lasts (the HTTP client's timeout and two store calls), then requests its
+// own, so a holder that dies blocks no one past the lease's expiry. With any
+// other SessionStore (an scs store), each replica whose token is due requests
+// one: at most one request per replica per renewal.
+//
+// The store holds a bearer credential, so each entry is sealed with
+// AES-256-GCM under a key derived (HKDF-SHA256) from the client secret, and
+// kept under a name that is an HMAC of the pool, the client ID and the sorted
+// scopes, bound into the seal: a store dump yields no token without the
+// secret, two app clients never read each other's tokens, and an entry moved
+// to another name does not open. An entry that does not open (garbled, or
+// sealed with another secret) is ignored and replaced at the next renewal.
+// Keys start with "cognito-m2m", so the sessions' store may serve as well.
+//
+// Every store call is bounded by DefaultStoreTimeout or the HTTP client's
+// timeout, whichever is shorter (waiting longer for the store than for a
+// token request saves nothing), on stores with scs's context variants
+// (FindCtx, CommitCtx, DeleteCtx) and for Lease; a store without them must
+// bound its own. A call that fails or runs out of time makes the replica
+// request a token of its own for that renewal. Replicas judge the token's
+// expiry by their own clocks, which should agree within the renew margin.
+//
+// A Client without a ClientSecret, which gets no M2M token, ignores the
+// store, as does NewVerifier. A nil store is ignored.
+func WithTokenStore(store SessionStore) Option {
+	return optionFunc(func(s *settings) {
+		if store != nil {
+			s.api.tokenStore = store
 		}
 	})
 }

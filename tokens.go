@@ -32,6 +32,7 @@ type Client struct {
 	domain string
 	log    *slog.Logger // nil: silent
 	renew  time.Duration
+	fleet  *tokenFleet // WithTokenStore; nil: none
 }
 
 // Tokens is what the token endpoint returns.
@@ -60,7 +61,15 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	s := newSettings(opts)
-	return &Client{cfg: cfg, http: s.httpClient, now: s.now, domain: cfg.domain(), log: s.api.logger, renew: s.api.renewMargin}, nil
+	c := &Client{cfg: cfg, http: s.httpClient, now: s.now, domain: cfg.domain(), log: s.api.logger, renew: s.api.renewMargin}
+	if s.api.tokenStore != nil && cfg.ClientSecret != "" {
+		fleet, err := newTokenFleet(s.api.tokenStore, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: deriving the token store's keys: %w", ErrInvalidConfig, err)
+		}
+		c.fleet = fleet
+	}
+	return c, nil
 }
 
 // ExchangeCode trades the authorization code from the hosted UI's redirect for
