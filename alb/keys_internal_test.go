@@ -1,12 +1,18 @@
 package alb
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito"
 )
 
 func TestMissingKidsAreBounded(t *testing.T) {
@@ -26,4 +32,53 @@ func TestMissingKidsAreBounded(t *testing.T) {
 	assert.NoError(t, c.held("one-more"), "held for the interval only")
 	c.markMissing("after-expiry")
 	assert.Len(t, c.missing, 1, "a full map first drops every expired kid")
+}
+
+// TestTheQueueOfKidsIsCapped: while one download holds the slot, kids join
+// the queue up to maxFlights; the next is refused at once, without starting
+// the quiet period, and a caller that leaves a shared flight does not take
+// it from the callers that stay.
+func TestTheQueueOfKidsIsCapped(t *testing.T) {
+	release, arrived := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		<-release
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	defer close(release)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := newKeyCache(srv.URL, srv.Client(), func() time.Time { return now }, 5*time.Second, time.Minute)
+	ctx := context.Background()
+
+	first, err := c.join(ctx, "kid-0")
+	require.NoError(t, err)
+	<-arrived
+	flights := []*flight{first}
+	for i := 1; i < maxFlights; i++ {
+		f, err := c.join(ctx, fmt.Sprintf("kid-%d", i))
+		require.NoError(t, err)
+		flights = append(flights, f)
+	}
+	_, err = c.join(ctx, "one-too-many")
+	require.ErrorIs(t, err, cognito.ErrJWKSUnavailable)
+	assert.NoError(t, c.held("one-too-many"), "a full queue starts no quiet period")
+
+	shared, err := c.join(ctx, "kid-1")
+	require.NoError(t, err)
+	assert.Same(t, flights[1], shared, "callers of one kid share one place in the queue")
+	c.leave("kid-1", shared)
+	c.mu.Lock()
+	assert.Contains(t, c.flights, "kid-1", "one caller of kid-1 still waits")
+	c.mu.Unlock()
+
+	for i := 1; i < maxFlights; i++ {
+		c.leave(fmt.Sprintf("kid-%d", i), flights[i])
+	}
+	c.mu.Lock()
+	assert.Len(t, c.flights, 1, "kids no one waits for leave the queue; the download under way stays")
+	c.mu.Unlock()
+	_, err = c.join(ctx, "room-again")
+	require.NoError(t, err)
 }

@@ -130,10 +130,12 @@ type Verifier struct {
 }
 
 // NewVerifier returns a Verifier for cfg. It honours cognito.WithHTTPClient,
-// WithClock, WithLeeway, WithJWKSFetchTimeout (for each key fetch) and
-// WithJWKSMinRefetchInterval (the quiet period after a failed fetch), and
-// ignores the other options. It does no network I/O: a key is fetched the
-// first time a header names it.
+// WithClock, WithLeeway, WithJWKSFetchTimeout (for each key download, counted
+// from its start: downloads run one at a time, and the wait for a turn is
+// bounded by the callers' contexts instead) and WithJWKSMinRefetchInterval
+// (the quiet period after the key server failed a download), and ignores the
+// other options. It does no network I/O: a key is fetched the first time a
+// header names it.
 func NewVerifier(cfg Config, opts ...cognito.Option) (*Verifier, error) {
 	keysURL, err := cfg.validate()
 	if err != nil {
