@@ -98,6 +98,17 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 	return nil, fmt.Errorf("%w: kid %q is not in the JWKS", ErrUnknownKey, clean(kid, 64))
 }
 
+// ready returns the key named kid when key would return it without a
+// fetch: the keys are fetched, hold kid and are not due for a refresh. It
+// returns nil otherwise.
+func (c *jwksCache) ready(kid string) *publicKey {
+	set := c.current.Load()
+	if set == nil || (!c.pinned && c.refreshDue(set)) {
+		return nil
+	}
+	return set.keys[kid]
+}
+
 // refreshDue reports whether set is old enough to refetch and no quiet
 // period holds the refetch back.
 func (c *jwksCache) refreshDue(set *keySet) bool {

@@ -142,22 +142,31 @@ func unverifiedIssuer(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: claims are not canonical base64url", ErrMalformedToken)
 	}
-	var iss string
-	var found bool
-	err = eachMember(payload, func(name, v []byte) error {
+	iss, err := issuerOf(payload)
+	if err != nil {
+		return "", err
+	}
+	return iss.String(), nil
+}
+
+// issuerOf reads the iss member of payload, a token's decoded claims,
+// undecoded, checking only that payload is a JSON object without repeated
+// members and that iss is a string.
+func issuerOf(payload []byte) (stringClaim, error) {
+	var iss stringClaim
+	err := eachMember(payload, func(name, v []byte) error {
 		if string(name) != "iss" {
 			return nil
 		}
-		found = true
 		var err error
-		iss, err = decodeString(v)
+		iss, err = checkString(v)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
+		return nil, fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
 	}
-	if !found {
-		return "", fmt.Errorf("%w: claims have no iss", ErrInvalidIssuer)
+	if iss == nil {
+		return nil, fmt.Errorf("%w: claims have no iss", ErrInvalidIssuer)
 	}
 	return iss, nil
 }
