@@ -183,7 +183,11 @@ type tokenFields Token
 
 // Claims decodes every claim of the token into v, as encoding/json does: use
 // it for claims without a field here, such as "email_verified",
-// "custom:tenant" or "phone_number".
+// "custom:tenant" or "phone_number". encoding/json matches names to fields
+// ignoring case, so Verify refuses a value with two claims whose names differ
+// only in case, or with a claim read into a field here spelled in another
+// case ("EMAIL"): a field of v tagged as one of these claims gets what the
+// field here holds.
 func (t *Token) Claims(v any) error {
 	err := json.Unmarshal(t.claims, v)
 	if err == nil {
@@ -211,7 +215,8 @@ func (t *Token) Claims(v any) error {
 // included.
 //
 // Errors wrap the cognito package's sentinels: ErrMalformedToken (size,
-// shape, base64, JSON, repeated members, a missing member),
+// shape, base64, JSON, repeated members, claim names that differ only in
+// case, a missing member),
 // ErrUnsupportedAlgorithm (alg is not ES256), ErrUnknownKey (kid is not a
 // UUID, or the key server has no key by that kid), ErrInvalidIssuer (iss, or a
 // signer that is not one of LoadBalancerARNs: the signer is the party that
