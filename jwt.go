@@ -285,7 +285,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, err
 	}
 	if !c.iss.equals(v.issuer) && (v.altIssuer == "" || !c.iss.equals(v.altIssuer)) {
-		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), v.issuer)
+		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), redactURL(v.issuer))
 	}
 	if !c.tokenUse.equals(use) {
 		return nil, fmt.Errorf("%w: token_use %q (want %q)", ErrInvalidTokenUse, clean(c.tokenUse.String(), 16), use)
@@ -338,7 +338,7 @@ func (v *Verifier) checkIssuerBeforeFetch(payload []byte) error {
 	if err != nil || iss.equals(v.issuer) || (v.altIssuer != "" && iss.equals(v.altIssuer)) {
 		return nil
 	}
-	return fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(iss.String(), 128), v.issuer)
+	return fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(iss.String(), 128), redactURL(v.issuer))
 }
 
 // checkTimes applies exp, nbf and iat to the clock, with the leeway.

@@ -757,3 +757,13 @@ func TestTheIssuerCheckBeforeAFetchLetsThisPoolsTokensThrough(t *testing.T) {
 		assert.Equal(t, before+1, pool.Requests(cognitotest.EndpointJWKS), iss)
 	}
 }
+
+// TestErrorsDropC1ControlCharacters: U+009B starts a terminal's control
+// sequence as ESC [ does; text from a token never brings one into an error.
+func TestErrorsDropC1ControlCharacters(t *testing.T) {
+	f := newPoolFixture(t)
+	_, err := f.v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice", cognitotest.WithHeader("alg", "RS\u009b2J\u0085256")))
+	require.ErrorIs(t, err, cognito.ErrUnsupportedAlgorithm)
+	assert.Contains(t, err.Error(), `alg "RS2J256"`)
+	assert.False(t, strings.ContainsFunc(err.Error(), func(r rune) bool { return r >= 0x80 && r <= 0x9f }))
+}

@@ -212,7 +212,7 @@ func (f *LoginFlow) checkEmulator() error {
 		return nil
 	}
 	if u, err := url.Parse(f.Config.domain()); err != nil || !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%w: LoginFlow.InsecureEmulator needs a loopback Domain, not %q", ErrInvalidConfig, f.Config.Domain)
+		return fmt.Errorf("%w: LoginFlow.InsecureEmulator needs a loopback Domain, not %q", ErrInvalidConfig, redactURL(f.Config.Domain))
 	}
 	return nil
 }

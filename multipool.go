@@ -49,7 +49,7 @@ func NewMultiPoolVerifier(pools ...*Verifier) (*MultiPoolVerifier, error) {
 				continue
 			}
 			if m.byIssuer[iss] != nil {
-				return nil, fmt.Errorf("%w: NewMultiPoolVerifier: two Verifiers for issuer %q (use WithClientIDs for several clients of one pool)", ErrInvalidConfig, iss)
+				return nil, fmt.Errorf("%w: NewMultiPoolVerifier: two Verifiers for issuer %q (use WithClientIDs for several clients of one pool)", ErrInvalidConfig, redactURL(iss))
 			}
 			m.byIssuer[iss] = v
 		}
@@ -90,7 +90,7 @@ func (m *MultiPoolVerifier) Prefetch(ctx context.Context) error {
 	for i, v := range m.pools {
 		wg.Go(func() {
 			if err := v.Prefetch(ctx); err != nil {
-				errs[i] = fmt.Errorf("pool %s: %w", v.issuer, err)
+				errs[i] = fmt.Errorf("pool %s: %w", redactURL(v.issuer), err)
 			}
 		})
 	}

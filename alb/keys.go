@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 const (
@@ -284,9 +285,11 @@ func (c *keyCache) download(ctx context.Context, kid string) (*ecdsa.PublicKey, 
 	// kid is a UUID (Verify checked), escaped all the same: no kid can
 	// change the URL's path beyond its last segment.
 	u := c.baseURL + "/" + url.PathEscape(kid)
+	shown := safetext.URL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", err)
+		// Its *url.Error would quote the URL, password included.
+		return nil, fmt.Errorf("GET %s: the URL does not parse", shown)
 	}
 	res, err := c.client.Do(req)
 	if err != nil {
@@ -294,25 +297,25 @@ func (c *keyCache) download(ctx context.Context, kid string) (*ecdsa.PublicKey, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	defer res.Body.Close()
 	switch {
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("GET %s answered %d: %w", u, res.StatusCode, errNoSuchKey)
+		return nil, fmt.Errorf("GET %s answered %d: %w", shown, res.StatusCode, errNoSuchKey)
 	case res.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET %s answered %d", u, res.StatusCode)
+		return nil, fmt.Errorf("GET %s answered %d", shown, res.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxKeyBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", u, err)
+		return nil, fmt.Errorf("reading %s: %w", shown, err)
 	}
 	if len(body) > maxKeyBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", u, maxKeyBytes)
+		return nil, fmt.Errorf("%s is larger than %d bytes", shown, maxKeyBytes)
 	}
 	k, err := parseKey(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err)
+		return nil, fmt.Errorf("%s: %w", shown, err)
 	}
 	return k, nil
 }

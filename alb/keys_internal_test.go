@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,4 +82,33 @@ func TestTheQueueOfKidsIsCapped(t *testing.T) {
 	c.mu.Unlock()
 	_, err = c.join(ctx, "room-again")
 	require.NoError(t, err)
+}
+
+// TestKeyServerErrorsHideTheURLPassword: NewVerifier refuses a KeysURL with
+// credentials, so none reaches the cache; put there by hand, every download
+// error names the URL without the password all the same.
+func TestKeyServerErrorsHideTheURLPassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/missing":
+			http.NotFound(w, r)
+		case "/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			_, _ = w.Write([]byte("not a key"))
+		}
+	}))
+	defer srv.Close()
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	withPassword := func(rawURL string) string { return strings.Replace(rawURL, "http://", "http://alice:s3cret@", 1) }
+	for _, tc := range []struct{ base, kid string }{
+		{srv.URL, "missing"}, {srv.URL, "broken"}, {srv.URL, "garbage"},
+		{"http://127.0.0.1:1", "unreachable"}, {"http://127.0.0.1:port", "malformed"},
+	} {
+		c := newKeyCache(withPassword(tc.base), srv.Client(), func() time.Time { return now }, 5*time.Second, time.Minute)
+		_, err := c.key(context.Background(), tc.kid)
+		require.Error(t, err, tc.kid)
+		assert.NotContains(t, err.Error(), "s3cret", tc.kid)
+		assert.Contains(t, err.Error(), "alice:xxxxx@", tc.kid)
+	}
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/internal/options"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 // MaxDataBytes bounds the x-amzn-oidc-data values Verify looks at. A load
@@ -108,7 +109,7 @@ func (c Config) validate() (keysURL string, err error) {
 	}
 	u, err := url.Parse(c.KeysURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", invalid("KeysURL %q is not an http(s) URL without query, fragment or credentials", c.KeysURL)
+		return "", invalid("KeysURL %q is not an http(s) URL without query, fragment or credentials", safetext.URL(c.KeysURL))
 	}
 	return strings.TrimRight(c.KeysURL, "/"), nil
 }
@@ -264,7 +265,7 @@ func (v *Verifier) Verify(ctx context.Context, data string) (*Token, error) {
 		return nil, fmt.Errorf("%w: alb: client %q is not one of the configured client IDs", cognito.ErrInvalidAudience, clean(hdr.client, 128))
 	}
 	if hdr.iss != v.issuer {
-		return nil, fmt.Errorf("%w: alb: iss %q (want %q)", cognito.ErrInvalidIssuer, clean(hdr.iss, 256), v.issuer)
+		return nil, fmt.Errorf("%w: alb: iss %q (want %q)", cognito.ErrInvalidIssuer, clean(hdr.iss, 256), safetext.URL(v.issuer))
 	}
 	if err := v.checkExpiry(hdr.exp); err != nil {
 		return nil, err
@@ -299,7 +300,7 @@ func (v *Verifier) Verify(ctx context.Context, data string) (*Token, error) {
 		return nil, err
 	}
 	if c.hasIss && c.iss != v.issuer {
-		return nil, fmt.Errorf("%w: alb: claims' iss %q (want %q)", cognito.ErrInvalidIssuer, clean(c.iss, 256), v.issuer)
+		return nil, fmt.Errorf("%w: alb: claims' iss %q (want %q)", cognito.ErrInvalidIssuer, clean(c.iss, 256), safetext.URL(v.issuer))
 	}
 	expiry := hdr.exp
 	if c.hasExp {
@@ -402,17 +403,7 @@ func (f *segmentForm) decode(s string) ([]byte, error) {
 	return out, nil
 }
 
-// clean strips control characters from s, which came from the network, and
-// cuts it to n bytes, so that an error message stays one readable line.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "")
-}
+// clean strips control characters (C0, DEL and C1) from s, which came from
+// the network, and cuts it to n bytes, so that an error message stays one
+// readable line.
+func clean(s string, n int) string { return safetext.Clean(s, n) }

@@ -353,6 +353,42 @@ func TestNewVerifierValidatesConfig(t *testing.T) {
 	}
 }
 
+// TestConfiguredURLsShowWithoutTheirPassword: the KeysURL refused for its
+// credentials, and an Issuer that carries some, are named in errors without
+// the password.
+func TestConfiguredURLsShowWithoutTheirPassword(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.lb.Config()
+	cfg.KeysURL = "https://alice:s3cret@keys.example"
+	_, err := alb.NewVerifier(cfg)
+	requireOnly(t, err, cognito.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), `"https://alice:xxxxx@keys.example"`)
+	assert.NotContains(t, err.Error(), "s3cret")
+
+	cfg = f.lb.Config()
+	cfg.Issuer = "https://alice:s3cret@issuer.example/pool"
+	v := newVerifierFor(t, cfg, f.lb, f.clock)
+	for _, data := range []string{
+		f.lb.Mint("sub-1"), // the header's iss
+		f.lb.Sign(albHeader(f, map[string]any{"iss": cfg.Issuer}), claimsJSON(f)), // the claims' iss
+	} {
+		_, err = v.Verify(context.Background(), data)
+		requireOnly(t, err, cognito.ErrInvalidIssuer)
+		assert.Contains(t, err.Error(), `(want "https://alice:xxxxx@issuer.example/pool")`)
+		assert.NotContains(t, err.Error(), "s3cret")
+	}
+}
+
+// TestErrorsDropC1ControlCharacters: U+009B starts a terminal's control
+// sequence as ESC [ does; text from the value never brings one into an error.
+func TestErrorsDropC1ControlCharacters(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1", albtest.WithHeader("alg", "ES\u009b2J\u0085256")))
+	requireOnly(t, err, cognito.ErrUnsupportedAlgorithm)
+	assert.Contains(t, err.Error(), `alg "ES2J256"`)
+	assert.False(t, strings.ContainsFunc(err.Error(), func(r rune) bool { return r >= 0x80 && r <= 0x9f }))
+}
+
 func TestVerifierHonoursTheHTTPClient(t *testing.T) {
 	f := newFixture(t)
 	// Without the fixture's client, requests go through the default one,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 // Defaults of cognito login.
@@ -225,11 +226,13 @@ func (l *loopbackLogin) finish(ctx context.Context, code, errCode, errDesc strin
 	return loginResult{tokens: tokens, id: id}
 }
 
-// clip keeps at most n printable bytes of s, from the browser's URL.
+// clip keeps at most n bytes of s without its control characters (C0, DEL
+// and C1, whose U+009B starts a terminal's control sequence as ESC [ does),
+// for text from the browser's URL or a token.
 func clip(s string, n int) string {
 	b := make([]rune, 0, len(s))
 	for _, r := range s {
-		if r >= 0x20 && r != 0x7f {
+		if !safetext.IsControl(r) {
 			b = append(b, r)
 		}
 	}
