@@ -61,9 +61,9 @@ func checkCookieName(what, name, path string, secure bool) error {
 	case !secure && bare != name:
 		return invalid("has a prefix that needs a Secure cookie, which this one is not (InsecureCookie, or a plain-http loopback RedirectURI): browsers would not store it")
 	case secure && path == "/" && !strings.HasPrefix(name, hostPrefix):
-		return invalid("lacks the %s prefix that a Secure cookie on path \"/\" needs against a sibling subdomain planting it: name it %q", hostPrefix, clean(hostPrefix+bare, 64))
+		return invalid("lacks the %s prefix, without which a sibling subdomain can plant this Secure cookie on path \"/\": name it %q", hostPrefix, clean(hostPrefix+bare, 64))
 	case secure && path != "/" && !strings.HasPrefix(name, securePrefix):
-		return invalid("lacks the %s prefix that a Secure cookie on path %q needs (%s needs path \"/\"): name it %q", securePrefix, clean(path, 64), hostPrefix, clean(securePrefix+bare, 64))
+		return invalid("lacks the %s prefix that a Secure cookie on path %q can have (%s needs path \"/\"): name it %q", securePrefix, clean(path, 64), hostPrefix, clean(securePrefix+bare, 64))
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ var b64 = base64.RawURLEncoding.Strict()
 // (or one of WithClientIDs),
 // exp in the future and nbf not in the future (both within the leeway), and iat
 // no further ahead than the leeway plus IssuedAtAllowance.
+// A token whose claims name another issuer is refused with ErrInvalidIssuer
+// before any JWKS fetch, so that another pool's token gets a 401 even while
+// this pool's keys cannot be fetched.
 // It is safe for concurrent use; share one per user pool.
 type Verifier struct {
 	issuer, altIssuer string
