@@ -7,9 +7,10 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cognitokit/cognito/internal/jsonname"
 )
 
 // The header and claims are decoded by walking the top-level members of the
@@ -35,7 +36,7 @@ const maxJSONDepth = 32
 // replaced by U+FFFD, so "\u0061ud" repeats "aud", and names that differ only
 // in invalid bytes repeat each other. eachMemberFolded compares names as
 // encoding/json matches them to struct fields, folded too (see
-// appendFoldedName): "AUD" repeats "aud" and "\u017fub" ("ſub") repeats
+// jsonname.AppendFolded): "AUD" repeats "aud" and "\u017fub" ("ſub") repeats
 // "sub", so that Claims(v) never sees two candidates for one field. It
 // validates as it goes, in one pass.
 func eachMember(data []byte, fn func(name, value []byte) error) error {
@@ -86,7 +87,7 @@ func scanMembers(data []byte, fold bool, fn func(name, value []byte) error) erro
 			}
 			key := name
 			if fold {
-				key = appendFoldedName(folded[:0], name)
+				key = jsonname.AppendFolded(folded[:0], name)
 			}
 			repeated := false
 			if seenSet == nil {
@@ -137,39 +138,6 @@ func scanMembers(data []byte, fold bool, fn func(name, value []byte) error) erro
 		return errInvalidJSON
 	}
 	return nil
-}
-
-// appendFoldedName appends name folded as encoding/json folds member names
-// to match them with struct fields (its foldName): ASCII letters in upper
-// case, every other rune as the smallest rune of its unicode.SimpleFold
-// orbit, so that "ſ" (U+017F) folds to "S" and the Kelvin sign to "K". Two
-// names that fold alike are one field to encoding/json.
-func appendFoldedName(out, name []byte) []byte {
-	for i := 0; i < len(name); {
-		if c := name[i]; c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			out = append(out, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(name[i:])
-		out = utf8.AppendRune(out, foldRune(r))
-		i += n
-	}
-	return out
-}
-
-// foldRune returns the smallest rune of r's unicode.SimpleFold orbit.
-func foldRune(r rune) rune {
-	for {
-		f := unicode.SimpleFold(r)
-		if f <= r {
-			return f
-		}
-		r = f
-	}
 }
 
 func skipSpace(d []byte, i int) int {
@@ -595,19 +563,11 @@ func (c *claims) audience(clientID string) bool {
 	return found && (n == 1 || c.azp != nil && c.azp.equals(clientID))
 }
 
-// readClaims holds, folded (see appendFoldedName), the name of every claim
-// parseClaims reads: a token may not spell one of them in another case.
-var readClaims = foldedSet("iss", "token_use", "client_id", "azp", "sub", "username", "cognito:username",
+// readClaims holds, folded, the name of every claim parseClaims reads: a
+// token may not spell one of them in another case.
+var readClaims = jsonname.NewSet("iss", "token_use", "client_id", "azp", "sub", "username", "cognito:username",
 	"email", "name", "nonce", "scope", "jti", "origin_jti", "event_id", "at_hash", "aud",
 	"cognito:groups", "email_verified", "exp", "nbf", "iat", "auth_time", "acr", "amr")
-
-func foldedSet(names ...string) map[string]struct{} {
-	m := make(map[string]struct{}, len(names))
-	for _, n := range names {
-		m[string(appendFoldedName(nil, []byte(n)))] = struct{}{}
-	}
-	return m
-}
 
 // usernameClaim is the claim that names the user in each kind of token.
 var usernameClaim = map[string]string{"id": "cognito:username", "access": "username"}
@@ -674,8 +634,7 @@ func parseClaims(data []byte, use string) (claims, error) {
 		default:
 			// Claims(v) matches "EMAIL" or "ſub" to a field tagged email or
 			// sub, which would then disagree with the typed field.
-			var buf [64]byte
-			if _, ok := readClaims[string(appendFoldedName(buf[:0], name))]; ok {
+			if readClaims.Holds(name) {
 				err = errors.New("differs only in case from a claim of that name")
 			}
 		}

@@ -68,27 +68,27 @@ func (c Config) Validate() error {
 	}
 	if c.Domain != "" {
 		if err := checkServiceURL(normalizeDomain(c.Domain)); err != nil {
-			bad("Domain %q %v", c.Domain, err)
+			bad("Domain %q %v", redactURL(c.Domain), err)
 		}
 	}
 	if c.Issuer != "" {
 		if err := checkServiceURL(c.Issuer); err != nil {
-			bad("Issuer %q %v", c.Issuer, err)
+			bad("Issuer %q %v", redactURL(c.Issuer), err)
 		}
 	}
 	if c.JWKSURL != "" {
 		if err := checkServiceURL(c.JWKSURL); err != nil {
-			bad("JWKSURL %q %v", c.JWKSURL, err)
+			bad("JWKSURL %q %v", redactURL(c.JWKSURL), err)
 		}
 	}
 	if c.RedirectURI != "" {
 		if err := checkAppURL(c.RedirectURI); err != nil {
-			bad("RedirectURI %q %v", c.RedirectURI, err)
+			bad("RedirectURI %q %v", redactURL(c.RedirectURI), err)
 		}
 	}
 	if c.LogoutURI != "" {
 		if err := checkAppURL(c.LogoutURI); err != nil {
-			bad("LogoutURI %q %v", c.LogoutURI, err)
+			bad("LogoutURI %q %v", redactURL(c.LogoutURI), err)
 		}
 	}
 	for _, s := range c.Scopes {

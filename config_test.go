@@ -110,3 +110,37 @@ func TestNewVerifierRefusesInvalidConfig(t *testing.T) {
 	require.ErrorIs(t, err, cognito.ErrInvalidConfig)
 	assert.True(t, errors.Is(err, cognito.ErrInvalidConfig))
 }
+
+// TestValidateHidesURLPasswords: a URL field refused for any reason is quoted
+// in the error without its password, whatever form it takes.
+func TestValidateHidesURLPasswords(t *testing.T) {
+	base := cognito.Config{UserPoolID: "us-east-1_AbC123", ClientID: "client"}
+	for name, tc := range map[string]struct {
+		set  func(*cognito.Config)
+		want string
+	}{
+		"Domain with user info": {func(c *cognito.Config) { c.Domain = "https://alice:s3cret@myapp.auth.us-east-1.amazoncognito.com" },
+			`Domain "https://alice:xxxxx@myapp.auth.us-east-1.amazoncognito.com"`},
+		"Domain, a bare host with user info": {func(c *cognito.Config) { c.Domain = "alice:s3cret@myapp.auth.us-east-1.amazoncognito.com" },
+			`Domain "alice:xxxxx@myapp.auth.us-east-1.amazoncognito.com"`},
+		"Issuer with user info": {func(c *cognito.Config) { c.Issuer = "https://alice:s3cret@issuer.example.com/pool" },
+			`Issuer "https://alice:xxxxx@issuer.example.com/pool"`},
+		"JWKSURL with user info": {func(c *cognito.Config) { c.JWKSURL = "https://alice:s3cret@keys.example.com/jwks.json" },
+			`JWKSURL "https://alice:xxxxx@keys.example.com/jwks.json"`},
+		"JWKSURL that does not parse": {func(c *cognito.Config) { c.JWKSURL = "https://alice:s3cret@keys example.com/jwks.json" },
+			`JWKSURL "https://alice:xxxxx@keys example.com/jwks.json"`},
+		"RedirectURI with a fragment": {func(c *cognito.Config) { c.RedirectURI = "https://alice:s3cret@app.example.com/cb#x" },
+			`RedirectURI "https://alice:xxxxx@app.example.com/cb#x"`},
+		"LogoutURI with a fragment": {func(c *cognito.Config) { c.LogoutURI = "https://alice:s3cret@app.example.com/bye#x" },
+			`LogoutURI "https://alice:xxxxx@app.example.com/bye#x"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := base
+			tc.set(&cfg)
+			err := cfg.Validate()
+			require.ErrorIs(t, err, cognito.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "s3cret")
+		})
+	}
+}

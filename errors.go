@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cognitokit/cognito/internal/safetext"
 	"net/http"
 	"strings"
 )
@@ -196,20 +197,14 @@ var (
 	ErrSessionStoreUnavailable = errors.New("cognito: session store unavailable")
 )
 
-// clean keeps at most n printable characters of s, so a hostile endpoint
-// cannot fill logs or inject control characters through an error message.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "")
-}
+// clean keeps at most n bytes of s without its control characters (C0, DEL
+// and C1), so a hostile endpoint cannot fill logs or inject control sequences
+// through an error message.
+func clean(s string, n int) string { return safetext.Clean(s, n) }
+
+// redactURL is a configured URL as an error, a log or %v may show it:
+// without its password.
+func redactURL(rawURL string) string { return safetext.URL(rawURL) }
 
 // jsonError drops encoding/json's quoting of the input, which could carry a token.
 func jsonError(err error) error {

@@ -922,6 +922,31 @@ func ExampleSessions() {
 	// GET /profile from a script: 401
 }
 
+// A session cookie of your own name keeps the __Host- prefix while the
+// cookie is Secure (an https RedirectURI): a name without it is refused,
+// rather than silently weaker.
+func ExampleWithSessionCookieName() {
+	cfg := cognito.Config{
+		UserPoolID: "us-east-1_AbCdEf123", ClientID: "4fmvht22tjrgd7d3k3tghttct7",
+		Domain:      "https://myapp.auth.us-east-1.amazoncognito.com",
+		RedirectURI: "https://app.example.com/callback",
+	}
+	client, err1 := cognito.NewClient(cfg)
+	verifier, err2 := cognito.NewVerifier(cfg)
+	if err := errors.Join(err1, err2); err != nil {
+		log.Fatal(err)
+	}
+	flow := &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}
+
+	_, err := cognito.NewSessions(flow, cognito.NewMemoryStore(), cognito.WithSessionCookieName("myapp-session"))
+	fmt.Println(err)
+	_, err = cognito.NewSessions(flow, cognito.NewMemoryStore(), cognito.WithSessionCookieName("__Host-myapp-session"))
+	fmt.Println(err)
+	// Output:
+	// cognito: invalid config: the session cookie name "myapp-session" lacks the __Host- prefix, without which a sibling subdomain can plant this Secure cookie on path "/": name it "__Host-myapp-session"
+	// <nil>
+}
+
 // meHandler stands for an API handler, so that Example_sessions compiles.
 var meHandler http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 

@@ -31,17 +31,28 @@ type (
 	accessTokenFields AccessToken
 )
 
-// Format prints c with ClientSecret redacted.
+// Format prints c with ClientSecret redacted, and the password of any URL
+// field replaced by "xxxxx".
 func (c Config) Format(f fmt.State, verb rune) {
 	type Config configFields // prints as cognito.Config under %#v
-	c.ClientSecret = redact(c.ClientSecret)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), Config(c))
+	fmt.Fprintf(f, fmt.FormatString(f, verb), Config(c.printable()))
 }
 
-// String is c as %v prints it, with ClientSecret redacted.
+// printable is c with ClientSecret redacted and the password of each URL
+// field replaced by "xxxxx".
+func (c Config) printable() Config {
+	c.ClientSecret = redact(c.ClientSecret)
+	c.Domain, c.RedirectURI, c.LogoutURI = redactURL(c.Domain), redactURL(c.RedirectURI), redactURL(c.LogoutURI)
+	c.Issuer, c.JWKSURL = redactURL(c.Issuer), redactURL(c.JWKSURL)
+	return c
+}
+
+// String is c as %v prints it, with ClientSecret redacted and URL passwords
+// hidden.
 func (c Config) String() string { return fmt.Sprintf("%v", c) }
 
-// GoString is c as %#v prints it, with ClientSecret redacted.
+// GoString is c as %#v prints it, with ClientSecret redacted and URL
+// passwords hidden.
 func (c Config) GoString() string { return fmt.Sprintf("%#v", c) }
 
 // Format prints t with every token redacted; TokenType and Expiry show.
@@ -77,8 +88,8 @@ func (t AccessToken) Format(f fmt.State, verb rune) {
 // String is t as %v prints it: its fields, without the raw claims.
 func (t AccessToken) String() string { return fmt.Sprintf("%v", t) }
 
-// Format prints c as its Config does, with ClientSecret redacted, and none of
-// its internals.
+// Format prints c as its Config does, with ClientSecret redacted and URL
+// passwords hidden, and none of its internals.
 func (c *Client) Format(f fmt.State, verb rune) {
 	type Config configFields
 	type Client struct{ Config Config }
@@ -86,19 +97,15 @@ func (c *Client) Format(f fmt.State, verb rune) {
 		fmt.Fprintf(f, fmt.FormatString(f, verb), (*Client)(nil))
 		return
 	}
-	cfg := c.cfg
-	cfg.ClientSecret = redact(cfg.ClientSecret)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), &Client{Config: Config(cfg)})
+	fmt.Fprintf(f, fmt.FormatString(f, verb), &Client{Config: Config(c.cfg.printable())})
 }
 
 // String is c as %v prints it, with the client secret redacted.
 func (c *Client) String() string { return fmt.Sprintf("%v", c) }
 
-// LogValue is c for log/slog, with ClientSecret redacted.
-func (c Config) LogValue() slog.Value {
-	c.ClientSecret = redact(c.ClientSecret)
-	return slog.AnyValue(configFields(c))
-}
+// LogValue is c for log/slog, with ClientSecret redacted and the password of
+// any URL field replaced by "xxxxx".
+func (c Config) LogValue() slog.Value { return slog.AnyValue(configFields(c.printable())) }
 
 // LogValue is t for log/slog, with every token redacted.
 func (t Tokens) LogValue() slog.Value {
@@ -106,7 +113,8 @@ func (t Tokens) LogValue() slog.Value {
 	return slog.AnyValue(tokensFields(t))
 }
 
-// LogValue is c's Config for log/slog, with ClientSecret redacted.
+// LogValue is c's Config for log/slog, with ClientSecret redacted and the
+// password of any URL field replaced by "xxxxx".
 func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.AnyValue(nil)

@@ -71,6 +71,38 @@ func TestFmtRedactsSecrets(t *testing.T) {
 	assert.Equal(t, fmt.Sprintf("%v", f.client), f.client.String())
 }
 
+// TestFmtHidesURLPasswords: a Config prints every URL field without its
+// password, in every verb and through slog.
+func TestFmtHidesURLPasswords(t *testing.T) {
+	cfg := cognito.Config{
+		UserPoolID:  "us-east-1_AbC123",
+		ClientID:    "client",
+		Domain:      "https://d:s3cret-domain@myapp.example.com",
+		RedirectURI: "https://r:s3cret-redirect@app.example.com/cb",
+		LogoutURI:   "https://l:s3cret-logout@app.example.com/bye",
+		Issuer:      "https://i:s3cret-issuer@issuer.example.com/pool",
+		JWKSURL:     "https://j:s3cret-jwks@keys.example.com/jwks.json",
+	}
+	for name, v := range map[string]any{"Config": cfg, "*Config": &cfg} {
+		out := printed(v)
+		assert.NotContains(t, out, "s3cret", name)
+		for _, u := range []string{"d:xxxxx@myapp.example.com", "r:xxxxx@app.example.com/cb", "l:xxxxx@app.example.com/bye",
+			"i:xxxxx@issuer.example.com/pool", "j:xxxxx@keys.example.com/jwks.json"} {
+			assert.Contains(t, out, u, name)
+		}
+	}
+	assert.Equal(t, "https://d:s3cret-domain@myapp.example.com", cfg.Domain, "printing changes a copy only")
+
+	// Callback URLs may carry user info and still validate: a Client keeps it.
+	valid := cognito.Config{UserPoolID: "us-east-1_AbC123", ClientID: "client", Domain: "https://myapp.example.com",
+		RedirectURI: "https://r:s3cret-redirect@app.example.com/cb", LogoutURI: "https://l:s3cret-logout@app.example.com/bye"}
+	client, err := cognito.NewClient(valid)
+	require.NoError(t, err)
+	out := printed(client)
+	assert.NotContains(t, out, "s3cret")
+	assert.Contains(t, out, "r:xxxxx@app.example.com/cb")
+}
+
 func TestFmtPrintsVerifiedTokensReadably(t *testing.T) {
 	f := newPoolFixture(t)
 	ctx := context.Background()

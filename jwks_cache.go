@@ -98,6 +98,17 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*publicKey, error) {
 	return nil, fmt.Errorf("%w: kid %q is not in the JWKS", ErrUnknownKey, clean(kid, 64))
 }
 
+// ready returns the key named kid when key would return it without a
+// fetch: the keys are fetched, hold kid and are not due for a refresh. It
+// returns nil otherwise.
+func (c *jwksCache) ready(kid string) *publicKey {
+	set := c.current.Load()
+	if set == nil || (!c.pinned && c.refreshDue(set)) {
+		return nil
+	}
+	return set.keys[kid]
+}
+
 // refreshDue reports whether set is old enough to refetch and no quiet
 // period holds the refetch back.
 func (c *jwksCache) refreshDue(set *keySet) bool {
@@ -120,7 +131,7 @@ func (c *jwksCache) startQuiet() {
 	c.quietUntil.Store(c.now().Add(c.minRefetch).UnixNano())
 	// Every caller that shared a fetch lands here: one line per quiet period.
 	if c.log != nil && c.minRefetch > 0 && !wasQuiet {
-		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", c.url, "for", c.minRefetch.String())
+		c.log.Warn("cognito: JWKS quiet period: unknown kids fail without a fetch", "url", redactURL(c.url), "for", c.minRefetch.String())
 	}
 }
 
@@ -141,7 +152,7 @@ func (c *jwksCache) fetch(ctx context.Context, wantKid string) (*keySet, error) 
 		set, err := c.download(fctx)
 		if err != nil {
 			if c.log != nil {
-				c.log.Warn("cognito: JWKS fetch failed", "url", c.url, "error", err)
+				c.log.Warn("cognito: JWKS fetch failed", "url", redactURL(c.url), "error", err)
 			}
 			c.startQuiet()
 			return nil, err
@@ -178,9 +189,11 @@ func (c *jwksCache) answered(set *keySet, wantKid string) bool {
 }
 
 func (c *jwksCache) download(ctx context.Context) (*keySet, error) {
+	shown := redactURL(c.url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request for %s: %w", c.url, err)
+		// Its *url.Error would quote the URL, password included.
+		return nil, fmt.Errorf("GET %s: the URL does not parse", shown)
 	}
 	req.Header.Set("Accept", "application/json")
 	res, err := c.client.Do(req)
@@ -189,22 +202,22 @@ func (c *jwksCache) download(ctx context.Context) (*keySet, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", c.url, err)
+		return nil, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s answered %d", c.url, res.StatusCode)
+		return nil, fmt.Errorf("GET %s answered %d", shown, res.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", c.url, err)
+		return nil, fmt.Errorf("reading %s: %w", shown, err)
 	}
 	if len(body) > maxBodyBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", c.url, maxBodyBytes)
+		return nil, fmt.Errorf("%s is larger than %d bytes", shown, maxBodyBytes)
 	}
 	keys, err := parseJWKS(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.url, err)
+		return nil, fmt.Errorf("%s: %w", shown, err)
 	}
 	return &keySet{keys: keys, fetchedAt: c.now()}, nil
 }

@@ -38,6 +38,9 @@ var b64 = base64.RawURLEncoding.Strict()
 // (or one of WithClientIDs),
 // exp in the future and nbf not in the future (both within the leeway), and iat
 // and auth_time no further ahead than the leeway plus IssuedAtAllowance.
+// A token whose claims name another issuer is refused with ErrInvalidIssuer
+// before any JWKS fetch, so that another pool's token gets a 401 even while
+// this pool's keys cannot be fetched.
 // It is safe for concurrent use; share one per user pool.
 type Verifier struct {
 	issuer, altIssuer string
@@ -270,9 +273,19 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if err != nil {
 		return nil, fmt.Errorf("%w: claims are not canonical base64url", ErrMalformedToken)
 	}
-	key, err := v.keys.key(ctx, hdr.kid)
-	if err != nil {
-		return nil, err
+	key := v.keys.ready(hdr.kid)
+	if key == nil {
+		// This verify may fetch the JWKS. A token of another issuer is
+		// refused first, unverified as its iss is: it would be refused after
+		// the signature anyway, and this way neither its kid nor this pool's
+		// key server being down turns the answer into ErrUnknownKey or a 503.
+		// A verify whose key is cached skips this second scan of the claims.
+		if err := v.checkIssuerBeforeFetch(payload); err != nil {
+			return nil, err
+		}
+		if key, err = v.keys.key(ctx, hdr.kid); err != nil {
+			return nil, err
+		}
 	}
 	if key.alg != "" && key.alg != hdr.alg {
 		return nil, fmt.Errorf("%w: alg %s differs from the key's %q", ErrUnsupportedAlgorithm, hdr.alg, clean(key.alg, 32))
@@ -294,7 +307,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, err
 	}
 	if !c.iss.equals(v.issuer) && (v.altIssuer == "" || !c.iss.equals(v.altIssuer)) {
-		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), v.issuer)
+		return nil, fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(c.iss.String(), 128), redactURL(v.issuer))
 	}
 	if !c.tokenUse.equals(use) {
 		return nil, fmt.Errorf("%w: token_use %q (want %q)", ErrInvalidTokenUse, clean(c.tokenUse.String(), 16), use)
@@ -337,6 +350,19 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 		return nil, err
 	}
 	return e, nil
+}
+
+// checkIssuerBeforeFetch refuses claims that name an issuer, read without
+// any other check, that is not the pool's. Claims that are malformed or name
+// no issuer are left to the full verification, which judges them after the
+// signature as it judges any claims; claims it lets through are checked in
+// full once the signature holds.
+func (v *Verifier) checkIssuerBeforeFetch(payload []byte) error {
+	iss, err := issuerOf(payload)
+	if err != nil || iss.equals(v.issuer) || (v.altIssuer != "" && iss.equals(v.altIssuer)) {
+		return nil
+	}
+	return fmt.Errorf("%w: iss %q (want %q)", ErrInvalidIssuer, clean(iss.String(), 128), redactURL(v.issuer))
 }
 
 // checkTimes applies exp, nbf, iat and auth_time to the clock, with the

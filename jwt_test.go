@@ -687,3 +687,83 @@ func TestVerifyIDTokenCallersCannotChangeTheCachedResult(t *testing.T) {
 	assert.Equal(t, &want, second)
 	assert.NotSame(t, first, second)
 }
+
+// TestAForeignTokenIsRefusedBeforeAnyKeyFetch: a token whose unverified iss
+// is not the pool's is refused with ErrInvalidIssuer without a JWKS request,
+// whether the keys were never fetched, are cached without its kid, or are due
+// for a refresh, and even while this pool's JWKS endpoint is down.
+func TestAForeignTokenIsRefusedBeforeAnyKeyFetch(t *testing.T) {
+	other := cognitotest.NewServer(t, cognitotest.WithPoolID("eu-west-1_Other"))
+	other.AddUser(cognitotest.User{Username: "mallory"})
+	foreign := map[string]func(f *poolFixture) error{
+		"ID token of another pool": func(f *poolFixture) error {
+			_, err := f.v.VerifyIDToken(context.Background(), other.MintIDToken("mallory"))
+			return err
+		},
+		"access token of another pool": func(f *poolFixture) error {
+			_, err := f.v.VerifyAccessToken(context.Background(), other.MintAccessToken("mallory"))
+			return err
+		},
+		"this pool's key, another iss": func(f *poolFixture) error {
+			_, err := f.v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice",
+				cognitotest.WithIssuer(other.Issuer()), cognitotest.WithKeyID("a-kid-this-pool-lacks")))
+			return err
+		},
+	}
+	states := map[string]func(t *testing.T, f *poolFixture){
+		"keys never fetched": func(*testing.T, *poolFixture) {},
+		"keys cached": func(t *testing.T, f *poolFixture) {
+			_, err := f.v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice"))
+			require.NoError(t, err)
+		},
+		"keys due for a refresh": func(t *testing.T, f *poolFixture) {
+			_, err := f.v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice"))
+			require.NoError(t, err)
+			f.clock.Advance(cognito.DefaultJWKSRefreshInterval + time.Second)
+		},
+	}
+	for tokenName, verify := range foreign {
+		for stateName, prepare := range states {
+			t.Run(tokenName+", "+stateName, func(t *testing.T) {
+				f := newPoolFixture(t)
+				prepare(t, f)
+				before := f.pool.Requests(cognitotest.EndpointJWKS)
+				f.pool.FailNext(cognitotest.EndpointJWKS, 10, cognitotest.Failure{Status: http.StatusServiceUnavailable})
+				err := verify(f)
+				require.ErrorIs(t, err, cognito.ErrInvalidIssuer)
+				assert.NotErrorIs(t, err, cognito.ErrJWKSUnavailable)
+				assert.NotErrorIs(t, err, cognito.ErrUnknownKey)
+				assert.Equal(t, before, f.pool.Requests(cognitotest.EndpointJWKS), "no JWKS request")
+			})
+		}
+	}
+}
+
+// TestTheIssuerCheckBeforeAFetchLetsThisPoolsTokensThrough: a token of this
+// pool, in either of Cognito's issuer forms, still fetches the keys it needs.
+func TestTheIssuerCheckBeforeAFetchLetsThisPoolsTokensThrough(t *testing.T) {
+	pool := cognitotest.NewServer(t, cognitotest.WithPoolID("us-east-1_AbC123"))
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	cfg := cognito.Config{UserPoolID: "us-east-1_AbC123", ClientID: cognitotest.DefaultClientID, JWKSURL: pool.Issuer() + "/.well-known/jwks.json"}
+	for _, iss := range []string{
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123",
+		"https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123",
+	} {
+		v, err := cognito.NewVerifier(cfg)
+		require.NoError(t, err)
+		before := pool.Requests(cognitotest.EndpointJWKS)
+		_, err = v.VerifyIDToken(context.Background(), pool.MintIDToken("alice", cognitotest.WithIssuer(iss)))
+		require.NoError(t, err, iss)
+		assert.Equal(t, before+1, pool.Requests(cognitotest.EndpointJWKS), iss)
+	}
+}
+
+// TestErrorsDropC1ControlCharacters: U+009B starts a terminal's control
+// sequence as ESC [ does; text from a token never brings one into an error.
+func TestErrorsDropC1ControlCharacters(t *testing.T) {
+	f := newPoolFixture(t)
+	_, err := f.v.VerifyIDToken(context.Background(), f.pool.MintIDToken("alice", cognitotest.WithHeader("alg", "RS\u009b2J\u0085256")))
+	require.ErrorIs(t, err, cognito.ErrUnsupportedAlgorithm)
+	assert.Contains(t, err.Error(), `alg "RS2J256"`)
+	assert.False(t, strings.ContainsFunc(err.Error(), func(r rune) bool { return r >= 0x80 && r <= 0x9f }))
+}

@@ -15,7 +15,13 @@ const (
 	// path is "/": the __Host- prefix stops a sibling subdomain from planting
 	// a login of its own choosing (RFC 6265bis section 4.1.3.2).
 	DefaultLoginCookieName = "__Host-cognito-login"
-	// DefaultInsecureLoginCookieName names the login cookie otherwise.
+	// DefaultSecureLoginCookieName names the login cookie when it is Secure
+	// but its path (LoginFlow.CookiePath) is not "/", where __Host- cannot
+	// be used: the __Secure- prefix at least keeps origins that are not
+	// secure from setting it.
+	DefaultSecureLoginCookieName = "__Secure-cognito-login"
+	// DefaultInsecureLoginCookieName names the login cookie when it is not
+	// Secure.
 	DefaultInsecureLoginCookieName = "cognito-login"
 	// DefaultLoginMaxAge is how long a started login may take; Cognito's
 	// authorization codes live five minutes, the hosted UI form longer.
@@ -30,9 +36,19 @@ const (
 // Between the two, the login lives in a cookie of its own, named after its
 // state, so that logins started in several tabs do not clobber each other.
 // The cookie is HttpOnly, SameSite=Lax (sent on the hosted UI's redirect back,
-// not on cross-site subrequests), Secure unless InsecureCookie is set, and
-// expires after MaxAge; Finish deletes it whatever the outcome, so a callback
-// URL works once.
+// not on cross-site subrequests), and expires after MaxAge; Finish deletes it
+// whatever the outcome, so a callback URL works once.
+//
+// The login cookie, and the session cookie of Sessions built on the flow,
+// follow one rule. They are Secure unless InsecureCookie is set or
+// Config.RedirectURI is plain http on a loopback host (http://localhost,
+// 127.0.0.0/8, [::1]), where an app cannot have Secure cookies in every
+// client. A Secure cookie on path "/" has the __Host- prefix, which keeps a
+// sibling subdomain from planting it; a Secure login cookie on another
+// CookiePath has the __Secure- prefix, since __Host- needs path "/"; a
+// cookie that is not Secure has neither, since browsers would refuse it. The
+// default names follow the rule, and Start, Finish and NewSessions refuse a
+// CookieName or WithSessionCookieName that breaks it with ErrInvalidConfig.
 //
 // Every Start sets a cookie of its own, which lives MaxAge unless Finish
 // deletes it. A page that sends a browser to Start over and over can
@@ -48,14 +64,17 @@ type LoginFlow struct {
 	Verifier *Verifier // verifies the ID token
 
 	// CookieName is the prefix of the login cookies' names. Default
-	// DefaultLoginCookieName, or DefaultInsecureLoginCookieName when
-	// InsecureCookie is set or CookiePath is not "/".
+	// DefaultLoginCookieName; DefaultSecureLoginCookieName when CookiePath
+	// is not "/"; DefaultInsecureLoginCookieName when the cookie is not
+	// Secure. A name of your own must follow the same rule (see above): with
+	// a Secure cookie on path "/", "__Host-myapp-login", not "myapp-login".
 	CookieName string
 	// CookiePath is the login cookies' Path. Default "/".
 	CookiePath string
-	// InsecureCookie drops the Secure attribute, for development over plain
-	// http (browsers treat http://localhost as secure, but not every client
-	// does). Never set it in production.
+	// InsecureCookie drops the Secure attribute of the login and session
+	// cookies, for development over plain http on a host that is not
+	// loopback. Over plain http on a loopback RedirectURI they drop it
+	// without this field. Never set it in production.
 	InsecureCookie bool
 	// MaxAge bounds how long a started login may take. Default DefaultLoginMaxAge.
 	MaxAge time.Duration
@@ -86,15 +105,21 @@ func (f *LoginFlow) cookiePath() string {
 	return f.CookiePath
 }
 
-func (f *LoginFlow) cookieName(state string) string {
-	name := f.CookieName
-	if name == "" {
-		name = DefaultLoginCookieName
-		if f.InsecureCookie || f.cookiePath() != "/" {
-			name = DefaultInsecureLoginCookieName
-		}
+// cookiePrefix is CookieName, or the default name under the rule.
+func (f *LoginFlow) cookiePrefix() string {
+	switch {
+	case f.CookieName != "":
+		return f.CookieName
+	case !f.secureCookies():
+		return DefaultInsecureLoginCookieName
+	case f.cookiePath() != "/":
+		return DefaultSecureLoginCookieName
 	}
-	return name + "-" + state[:stateKeyLen]
+	return DefaultLoginCookieName
+}
+
+func (f *LoginFlow) cookieName(state string) string {
+	return f.cookiePrefix() + "-" + state[:stateKeyLen]
 }
 
 func (f *LoginFlow) maxAge() time.Duration {
@@ -116,6 +141,9 @@ func (f *LoginFlow) Start(w http.ResponseWriter, r *http.Request, opts ...AuthOp
 	if err := f.checkEmulator(); err != nil {
 		return err
 	}
+	if err := f.checkCookies(); err != nil {
+		return err
+	}
 	if err := checkAuthOptions(opts); err != nil {
 		return err
 	}
@@ -125,7 +153,7 @@ func (f *LoginFlow) Start(w http.ResponseWriter, r *http.Request, opts ...AuthOp
 		Value:    state + "." + verifier + "." + nonce,
 		Path:     f.cookiePath(),
 		MaxAge:   max(1, int(f.maxAge().Seconds())),
-		Secure:   !f.InsecureCookie,
+		Secure:   f.secureCookies(),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
@@ -155,6 +183,9 @@ func (f *LoginFlow) Finish(w http.ResponseWriter, r *http.Request) (*Tokens, *ID
 	if err := f.checkEmulator(); err != nil {
 		return nil, nil, err
 	}
+	if err := f.checkCookies(); err != nil {
+		return nil, nil, err
+	}
 	q := r.URL.Query()
 	state := q.Get("state")
 	if !isSecret(state) {
@@ -163,7 +194,7 @@ func (f *LoginFlow) Finish(w http.ResponseWriter, r *http.Request) (*Tokens, *ID
 	name := f.cookieName(state)
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: "", Path: f.cookiePath(), MaxAge: -1,
-		Secure: !f.InsecureCookie, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: f.secureCookies(), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	w.Header().Set("Cache-Control", "no-store")
 	c, err := r.Cookie(name)
@@ -216,7 +247,7 @@ func (f *LoginFlow) checkEmulator() error {
 		return nil
 	}
 	if u, err := url.Parse(f.Config.domain()); err != nil || !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%w: LoginFlow.InsecureEmulator needs a loopback Domain, not %q", ErrInvalidConfig, f.Config.Domain)
+		return fmt.Errorf("%w: LoginFlow.InsecureEmulator needs a loopback Domain, not %q", ErrInvalidConfig, redactURL(f.Config.Domain))
 	}
 	return nil
 }

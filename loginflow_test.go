@@ -118,11 +118,13 @@ func (a *loginApp) startLogin(t *testing.T) string {
 	return h.Get("Location")
 }
 
+// loginCookies are the browser's login cookies: "cognito-login-..." on this
+// plain-http loopback app, but any default name counts.
 func (a *loginApp) loginCookies() []*http.Cookie {
 	u, _ := url.Parse(a.url)
 	var out []*http.Cookie
 	for _, c := range a.browser.Jar.Cookies(u) {
-		if strings.HasPrefix(c.Name, "__Host-cognito-login-") {
+		if strings.Contains(c.Name, cognito.DefaultInsecureLoginCookieName+"-") {
 			out = append(out, c)
 		}
 	}
@@ -149,23 +151,31 @@ func TestLoginFlow(t *testing.T) {
 
 func TestLoginFlowStartCookieAndRedirect(t *testing.T) {
 	a := newLoginApp(t)
+	const https, loopback = "https://app.example.com/callback", "http://localhost:8080/callback"
 	for _, tt := range []struct {
-		name       string
-		flow       cognito.LoginFlow
-		cookieName string
-		secure     bool
-		path       string
-		maxAge     int
+		name        string
+		flow        cognito.LoginFlow
+		redirectURI string
+		cookieName  string
+		secure      bool
+		path        string
+		maxAge      int
 	}{
-		{"defaults", cognito.LoginFlow{}, "__Host-cognito-login-", true, "/", 600},
-		{"insecure", cognito.LoginFlow{InsecureCookie: true}, "cognito-login-", false, "/", 600},
-		{"own path", cognito.LoginFlow{CookiePath: "/auth"}, "cognito-login-", true, "/auth", 600},
-		{"own name and age", cognito.LoginFlow{CookieName: "login", MaxAge: 90e9}, "login-", true, "/", 90},
-		{"an age under a second is one second, not a session cookie", cognito.LoginFlow{MaxAge: 1e6}, "__Host-cognito-login-", true, "/", 1},
+		{"defaults", cognito.LoginFlow{}, https, "__Host-cognito-login-", true, "/", 600},
+		{"insecure", cognito.LoginFlow{InsecureCookie: true}, https, "cognito-login-", false, "/", 600},
+		{"plain http on loopback", cognito.LoginFlow{}, loopback, "cognito-login-", false, "/", 600},
+		{"plain http on 127.0.0.1", cognito.LoginFlow{}, "http://127.0.0.1:8080/callback", "cognito-login-", false, "/", 600},
+		{"own path", cognito.LoginFlow{CookiePath: "/auth"}, https, "__Secure-cognito-login-", true, "/auth", 600},
+		{"own path, plain http on loopback", cognito.LoginFlow{CookiePath: "/auth"}, loopback, "cognito-login-", false, "/auth", 600},
+		{"own name and age", cognito.LoginFlow{CookieName: "__Host-login", MaxAge: 90e9}, https, "__Host-login-", true, "/", 90},
+		{"own name and path", cognito.LoginFlow{CookieName: "__Secure-login", CookiePath: "/auth"}, https, "__Secure-login-", true, "/auth", 600},
+		{"own name, insecure", cognito.LoginFlow{CookieName: "login", InsecureCookie: true}, https, "login-", false, "/", 600},
+		{"an age under a second is one second, not a session cookie", cognito.LoginFlow{MaxAge: 1e6}, https, "__Host-cognito-login-", true, "/", 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			flow := tt.flow
 			flow.Config = a.flow.Config
+			flow.Config.RedirectURI = tt.redirectURI
 			rec := httptest.NewRecorder()
 
 			require.NoError(t, flow.Start(rec, httptest.NewRequest(http.MethodGet, "/login", nil)))
@@ -222,6 +232,43 @@ func TestLoginFlowStartWithBadConfig(t *testing.T) {
 
 	assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
 	assert.Empty(t, rec.Header(), "nothing is written on error")
+}
+
+// TestLoginFlowRefusesCookieNamesThatLoseTheirPrefix: a CookieName that
+// breaks the rule of the cookies' names is refused by Start, which writes
+// nothing, and by Finish, before the callback is read.
+func TestLoginFlowRefusesCookieNamesThatLoseTheirPrefix(t *testing.T) {
+	a := newLoginApp(t)
+	const https, loopback = "https://app.example.com/callback", "http://localhost:8080/callback"
+	for _, tt := range []struct {
+		name, redirectURI, want string
+		flow                    cognito.LoginFlow
+	}{
+		{"no prefix, Secure on /", https, `"__Host-myapp-login"`, cognito.LoginFlow{CookieName: "myapp-login"}},
+		{"__Secure- on /", https, `"__Host-myapp-login"`, cognito.LoginFlow{CookieName: "__Secure-myapp-login"}},
+		{"__Host- in lower case", https, `"__Host-myapp-login"`, cognito.LoginFlow{CookieName: "__host-myapp-login"}},
+		{"no prefix, Secure on /auth", https, `"__Secure-myapp-login"`, cognito.LoginFlow{CookieName: "myapp-login", CookiePath: "/auth"}},
+		{"__Host- on /auth", https, `"__Secure-myapp-login"`, cognito.LoginFlow{CookieName: "__Host-myapp-login", CookiePath: "/auth"}},
+		{"__Host- without Secure", https, "needs a Secure cookie", cognito.LoginFlow{CookieName: "__Host-myapp-login", InsecureCookie: true}},
+		{"__Secure- on plain http on loopback", loopback, "needs a Secure cookie", cognito.LoginFlow{CookieName: "__Secure-myapp-login"}},
+		{"__SECURE- on plain http on loopback", loopback, "needs a Secure cookie", cognito.LoginFlow{CookieName: "__SECURE-myapp-login"}},
+		{"not a cookie name", https, "not a valid cookie name", cognito.LoginFlow{CookieName: "__Host-my app"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			flow := tt.flow
+			flow.Config, flow.Client, flow.Verifier = a.flow.Config, a.flow.Client, a.flow.Verifier
+			flow.Config.RedirectURI = tt.redirectURI
+			rec := httptest.NewRecorder()
+
+			err := flow.Start(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+			require.ErrorIs(t, err, cognito.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Empty(t, rec.Header(), "nothing is written on error")
+
+			_, _, err = flow.Finish(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/callback?state=x", nil))
+			require.ErrorIs(t, err, cognito.ErrInvalidConfig)
+		})
+	}
 }
 
 func TestLoginFlowTwoTabs(t *testing.T) {
@@ -587,7 +634,7 @@ func TestLoginFlowSecretsOfOtherCharacters(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, "/callback?"+url.Values{"state": {tt.state}, "code": {"a-code"}}.Encode(), nil)
-			req.AddCookie(&http.Cookie{Name: cognito.DefaultLoginCookieName + "-" + tt.state[:16], Value: tt.state + "." + tt.verifier + "." + tt.nonce})
+			req.AddCookie(&http.Cookie{Name: cognito.DefaultInsecureLoginCookieName + "-" + tt.state[:16], Value: tt.state + "." + tt.verifier + "." + tt.nonce})
 			rec := httptest.NewRecorder()
 
 			tokens, id, err := a.flow.Finish(rec, req)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cognitokit/cognito/internal/safetext"
 	"net/http"
 	"slices"
 	"strings"
@@ -215,13 +216,13 @@ func refuse(w http.ResponseWriter, status int, realm, code, scope string) {
 }
 
 // quote makes s an HTTP quoted-string (RFC 9110 section 5.6.4), dropping
-// control characters.
+// control characters (C0, DEL and C1).
 func quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range s {
 		switch {
-		case r < 0x20 || r == 0x7f:
+		case safetext.IsControl(r):
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)

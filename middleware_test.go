@@ -331,6 +331,13 @@ func TestWWWAuthenticateQuoting(t *testing.T) {
 	assert.Equal(t, `Bearer realm="a \"quoted\\\" realm"`, serve(h).Header().Get("WWW-Authenticate"))
 }
 
+func TestWWWAuthenticateDropsC1ControlCharacters(t *testing.T) {
+	pool := cognitotest.NewServer(t)
+	h := cognito.RequireAccessToken(newVerifier(t, pool), cognito.WithRealm("a\u009b2J \u0085realm\u00a0"))(whoami)
+
+	assert.Equal(t, "Bearer realm=\"a2J realm\u00a0\"", serve(h).Header().Get("WWW-Authenticate"))
+}
+
 func TestRefusalRevealsNothing(t *testing.T) {
 	pool := cognitotest.NewServer(t)
 	expired := pool.MintAccessToken("alice", cognitotest.Expired())

@@ -49,7 +49,7 @@ func NewMultiPoolVerifier(pools ...*Verifier) (*MultiPoolVerifier, error) {
 				continue
 			}
 			if m.byIssuer[iss] != nil {
-				return nil, fmt.Errorf("%w: NewMultiPoolVerifier: two Verifiers for issuer %q (use WithClientIDs for several clients of one pool)", ErrInvalidConfig, iss)
+				return nil, fmt.Errorf("%w: NewMultiPoolVerifier: two Verifiers for issuer %q (use WithClientIDs for several clients of one pool)", ErrInvalidConfig, redactURL(iss))
 			}
 			m.byIssuer[iss] = v
 		}
@@ -90,7 +90,7 @@ func (m *MultiPoolVerifier) Prefetch(ctx context.Context) error {
 	for i, v := range m.pools {
 		wg.Go(func() {
 			if err := v.Prefetch(ctx); err != nil {
-				errs[i] = fmt.Errorf("pool %s: %w", v.issuer, err)
+				errs[i] = fmt.Errorf("pool %s: %w", redactURL(v.issuer), err)
 			}
 		})
 	}
@@ -142,22 +142,31 @@ func unverifiedIssuer(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: claims are not canonical base64url", ErrMalformedToken)
 	}
-	var iss string
-	var found bool
-	err = eachMember(payload, func(name, v []byte) error {
+	iss, err := issuerOf(payload)
+	if err != nil {
+		return "", err
+	}
+	return iss.String(), nil
+}
+
+// issuerOf reads the iss member of payload, a token's decoded claims,
+// undecoded, checking only that payload is a JSON object without repeated
+// members and that iss is a string.
+func issuerOf(payload []byte) (stringClaim, error) {
+	var iss stringClaim
+	err := eachMember(payload, func(name, v []byte) error {
 		if string(name) != "iss" {
 			return nil
 		}
-		found = true
 		var err error
-		iss, err = decodeString(v)
+		iss, err = checkString(v)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
+		return nil, fmt.Errorf("%w: claims %w", ErrMalformedToken, err)
 	}
-	if !found {
-		return "", fmt.Errorf("%w: claims have no iss", ErrInvalidIssuer)
+	if iss == nil {
+		return nil, fmt.Errorf("%w: claims have no iss", ErrInvalidIssuer)
 	}
 	return iss, nil
 }

@@ -47,7 +47,7 @@ func (c *jwksCache) logFetched(old, set *keySet) {
 	if c.log == nil {
 		return
 	}
-	c.log.Info("cognito: JWKS fetched", "url", c.url, "keys", len(set.keys))
+	c.log.Info("cognito: JWKS fetched", "url", redactURL(c.url), "keys", len(set.keys))
 	if old == nil {
 		return
 	}
@@ -65,6 +65,6 @@ func (c *jwksCache) logFetched(old, set *keySet) {
 	if len(added)+len(removed) > 0 {
 		slices.Sort(added)
 		slices.Sort(removed)
-		c.log.Info("cognito: JWKS keys rotated", "url", c.url, "added", added, "removed", removed)
+		c.log.Info("cognito: JWKS keys rotated", "url", redactURL(c.url), "added", added, "removed", removed)
 	}
 }

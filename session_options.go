@@ -115,7 +115,11 @@ func WithLoginPath(path string) SessionOption {
 
 // WithSessionCookieName names the session cookie. Default
 // DefaultSessionCookieName, or DefaultInsecureSessionCookieName when the
-// cookie cannot be Secure.
+// cookie is not Secure (see LoginFlow for the one rule of both cookies). A
+// Secure session cookie's name must have the __Host- prefix, such as
+// "__Host-myapp-session", and one that is not Secure must have neither
+// __Host- nor __Secure-: NewSessions refuses other names with
+// ErrInvalidConfig.
 func WithSessionCookieName(name string) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) { s.cookieName = name })
 }

@@ -109,6 +109,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 	if err := flow.checkEmulator(); err != nil {
 		return nil, err
 	}
+	if err := flow.checkCookies(); err != nil {
+		return nil, err
+	}
 	s := &Sessions{
 		flow:  flow,
 		store: store,
@@ -122,7 +125,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			storeTimeout:    DefaultStoreTimeout,
 			loginPath:       DefaultLoginPath,
 		},
-		secure: !flow.InsecureCookie && !plainLoopback(flow.Config.RedirectURI),
+		secure: flow.secureCookies(),
 		cop:    http.NewCrossOriginProtection(),
 	}
 	for _, o := range opts {
@@ -146,11 +149,9 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			s.cookieName = DefaultInsecureSessionCookieName
 		}
 	}
-	if !s.secure && (strings.HasPrefix(s.cookieName, "__Host-") || strings.HasPrefix(s.cookieName, "__Secure-")) {
-		return nil, fmt.Errorf("%w: cookie name %q needs a Secure cookie, which plain http cannot have", ErrInvalidConfig, clean(s.cookieName, 64))
-	}
-	if (&http.Cookie{Name: s.cookieName, Value: "x"}).Valid() != nil {
-		return nil, fmt.Errorf("%w: cookie name %q is not a valid cookie name", ErrInvalidConfig, clean(s.cookieName, 64))
+	// Its return cookies add "-return-" and base64url characters to the name.
+	if err := checkCookieName("the session cookie name", s.cookieName, "/", s.secure); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -331,7 +331,7 @@ func (c *Client) do(req *http.Request, endpoint string) (*http.Response, error) 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%w: %s %s%s: %w", ErrEndpointUnavailable, req.Method, c.domain, req.URL.Path, err)
+		return nil, fmt.Errorf("%w: %s %s%s: %w", ErrEndpointUnavailable, req.Method, redactURL(c.domain), req.URL.Path, err)
 	}
 	return res, nil
 }

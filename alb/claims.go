@@ -11,21 +11,26 @@ import (
 	"time"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/jsonname"
 )
 
 // The header and claims are read member by member from the top-level JSON
 // object, each member's type checked on its raw JSON, and a repeated member
 // name refused: parsers disagree on which copy wins, so a value with two
-// signers could mean one thing here and another elsewhere.
+// signers could mean one thing here and another elsewhere. The claims'
+// names are compared folded too, as encoding/json matches them to the
+// fields of Token.Claims's v (see jsonname), so that Token and Claims never
+// read one claim two ways.
 
 var errInvalidJSON = errors.New("is not valid JSON")
 
 // eachMember calls fn with the name, as encoding/json decodes it, and the raw
 // value of each member of the JSON object data. It fails on invalid JSON, a
-// non-object or a repeated name. json.Valid judges the whole first, so the
-// walk below may trust the structure: it only finds where members start and
-// end, which costs a fraction of what a json.Decoder does.
-func eachMember(data []byte, fn func(name, value []byte) error) error {
+// non-object or a repeated name: with fold, names that fold alike
+// (jsonname.AppendFolded) repeat each other. json.Valid judges the whole
+// first, so the walk below may trust the structure: it only finds where
+// members start and end, which costs a fraction of what a json.Decoder does.
+func eachMember(data []byte, fold bool, fn func(name, value []byte) error) error {
 	if !json.Valid(data) {
 		return errInvalidJSON
 	}
@@ -33,10 +38,14 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 	if data[i] != '{' {
 		return errors.New("is not a JSON object")
 	}
+	// The first names (folded, with fold) are kept in arrays on the stack:
+	// seen[:n] and, back to back, folded.
 	var (
-		few  [16][]byte
-		seen = few[:0]
-		many map[string]struct{}
+		seen   [16][]byte
+		n      int
+		many   map[string]struct{}
+		folded [256]byte
+		keys   = folded[:0]
 	)
 	for i = skipSpace(data, i+1); data[i] == '"'; {
 		end := stringEnd(data, i)
@@ -48,26 +57,33 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 			}
 			name = []byte(s)
 		}
+		key := name
+		if fold {
+			start := len(keys)
+			keys = jsonname.AppendFolded(keys, name)
+			key = keys[start:]
+		}
 		// A linear search over the first names is fastest for the few
 		// members a load balancer sends; past them a map keeps thousands
 		// of members linear.
 		repeated := false
 		if many == nil {
-			for _, n := range seen {
-				repeated = repeated || bytes.Equal(n, name)
+			for _, k := range seen[:n] {
+				repeated = repeated || bytes.Equal(k, key)
 			}
-			if !repeated && len(seen) == cap(seen) {
-				many = make(map[string]struct{}, 2*len(seen))
-				for _, n := range seen {
-					many[string(n)] = struct{}{}
+			if !repeated && n == len(seen) {
+				many = make(map[string]struct{}, 2*n)
+				for _, k := range seen {
+					many[string(k)] = struct{}{}
 				}
 			} else if !repeated {
-				seen = append(seen, name)
+				seen[n] = key
+				n++
 			}
 		}
 		if many != nil {
-			_, repeated = many[string(name)]
-			many[string(name)] = struct{}{}
+			_, repeated = many[string(key)]
+			many[string(key)] = struct{}{}
 		}
 		if repeated {
 			return fmt.Errorf("repeats member %q", clean(string(name), 40))
@@ -187,7 +203,7 @@ var requiredHeader = [...]string{"alg", "signer", "iss", "client", "exp"}
 func parseHeader(data []byte) (header, error) {
 	var h header
 	var has [len(requiredHeader)]bool
-	err := eachMember(data, func(name, v []byte) error {
+	err := eachMember(data, false, func(name, v []byte) error {
 		var err error
 		switch string(name) {
 		case "alg":
@@ -234,9 +250,14 @@ type claims struct {
 	hasIss, hasExp       bool
 }
 
+// readClaims holds, folded, the name of every claim parseClaims reads: a
+// value may not spell one of them in another case, which Token.Claims would
+// read where Token does not.
+var readClaims = jsonname.NewSet("sub", "email", "username", "iss", "exp", "cognito:groups")
+
 func parseClaims(data []byte) (claims, error) {
 	var c claims
-	err := eachMember(data, func(name, v []byte) error {
+	err := eachMember(data, true, func(name, v []byte) error {
 		var err error
 		switch string(name) {
 		case "sub":
@@ -254,6 +275,10 @@ func parseClaims(data []byte) (claims, error) {
 		case "cognito:groups":
 			if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &c.groups) != nil {
 				err = errors.New("is not an array of strings")
+			}
+		default:
+			if readClaims.Holds(name) {
+				err = errors.New("differs only in case from a claim of that name")
 			}
 		}
 		return err

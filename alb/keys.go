@@ -17,9 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 const (
@@ -32,6 +31,13 @@ const (
 	maxKeys = 32
 	// maxMissing bounds the kids the key server recently said it lacks.
 	maxMissing = 1024
+	// maxFlights bounds the kids being fetched or waiting for the download
+	// slot. Downloads run one at a time, so a kid queued last waits for
+	// every kid before it: at tens of milliseconds a download, sixteen keep
+	// that wait under a second or two. A kid beyond them is refused at once
+	// with ErrJWKSUnavailable (the caller retries), instead of lengthening a
+	// queue that made-up kids can fill faster than the key server answers.
+	maxFlights = 16
 )
 
 // keySet is an immutable snapshot of the cached keys.
@@ -44,18 +50,25 @@ type keySet struct {
 // changes, so a cached key is kept until the cache is full, never refetched.
 //
 // Fetch policy, as the cognito package's JWKS cache: concurrent callers for
-// one kid share one fetch (singleflight), and only one fetch runs at a time
-// whatever the kid, so a flood of new kids queues instead of fanning out; a
-// fetch runs to its own timeout whatever its callers' contexts do; a fetch
-// that fails starts a quiet period of minRefetch during which kids not in
-// the cache fail at once with ErrJWKSUnavailable, without touching the
-// network.
+// one kid share one fetch, and only one download runs at a time whatever the
+// kid, so a flood of new kids queues instead of fanning out. At most
+// maxFlights kids are fetched or queued at once; a kid beyond them fails at
+// once with ErrJWKSUnavailable. A kid waits for the download slot only while
+// one of its callers still waits for it (each caller's context bounds its own
+// wait), and its download, once begun, runs to the fetch timeout, counted
+// from the moment the slot is taken, whatever its callers' contexts do, so
+// that the key is cached for the next caller.
 //
-// Unlike the JWKS, where one document holds every key, each kid has a URL of
-// its own, so an answer that the key server has no such key (404, 403) is
-// about that kid alone: that kid fails at once with ErrUnknownKey for
-// minRefetch, and other kids are still fetched. A made-up kid therefore
-// cannot hold back a key the load balancers start using.
+// A download that fails (the key server is unreachable, times out, or
+// answers anything but a key or "no such key") starts a quiet period of
+// minRefetch during which kids not in the cache fail at once with
+// ErrJWKSUnavailable, without touching the network. Nothing else starts it:
+// not a caller giving up, not a full queue. Unlike the JWKS, where one
+// document holds every key, each kid has a URL of its own, so an answer that
+// the key server has no such key (404, 403) is about that kid alone: that
+// kid fails at once with ErrUnknownKey for minRefetch, and other kids are
+// still fetched. Made-up kids therefore cannot hold back a key the load
+// balancers start using.
 type keyCache struct {
 	baseURL    string // without a trailing slash
 	client     *http.Client
@@ -64,15 +77,31 @@ type keyCache struct {
 	minRefetch time.Duration
 
 	current    atomic.Pointer[keySet]
-	quietUntil atomic.Int64 // unix nanoseconds
-	fetches    singleflight.Group
-	missingMu  sync.Mutex
-	missing    map[string]int64 // kid → unix nanoseconds until which it is not fetched again
-	downloads  chan struct{}    // one slot: one download at a time
+	quietUntil atomic.Int64  // unix nanoseconds
+	downloads  chan struct{} // one slot: one download at a time
+
+	mu      sync.Mutex
+	flights map[string]*flight // by kid: the fetches under way or queued
+	missing map[string]int64   // kid → unix nanoseconds until which it is not fetched again
+}
+
+// flight is the fetch of one kid, shared by every caller that wants it.
+type flight struct {
+	done chan struct{} // closed once key and err are set
+	key  *ecdsa.PublicKey
+	err  error
+
+	// Guarded by keyCache.mu.
+	waiters int                // callers waiting for done
+	started bool               // the download slot is taken: the fetch no longer depends on its callers
+	abandon context.CancelFunc // ends the wait for the slot
 }
 
 func newKeyCache(baseURL string, client *http.Client, now func() time.Time, timeout, minRefetch time.Duration) *keyCache {
-	c := &keyCache{baseURL: baseURL, client: client, now: now, timeout: timeout, minRefetch: minRefetch, downloads: make(chan struct{}, 1), missing: map[string]int64{}}
+	c := &keyCache{
+		baseURL: baseURL, client: client, now: now, timeout: timeout, minRefetch: minRefetch,
+		downloads: make(chan struct{}, 1), flights: map[string]*flight{}, missing: map[string]int64{},
+	}
 	c.current.Store(&keySet{keys: map[string]*ecdsa.PublicKey{}})
 	return c
 }
@@ -89,29 +118,82 @@ func (c *keyCache) key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 	if err := c.held(kid); err != nil {
 		return nil, err
 	}
-	ch := c.fetches.DoChan(kid, func() (any, error) { return c.fetch(ctx, kid) })
+	f, err := c.join(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*ecdsa.PublicKey), nil
+	case <-f.done:
+		return f.key, f.err
 	case <-ctx.Done():
+		c.leave(kid, f)
 		return nil, fmt.Errorf("%w: alb: waiting for the key %s: %w", cognito.ErrJWKSUnavailable, kid, ctx.Err())
 	}
 }
 
-// fetch downloads kid's key for every caller waiting on it. Its context is
-// detached from the caller's and bounded by the fetch timeout, waiting for
-// the download slot included.
-func (c *keyCache) fetch(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
+// join adds a caller to kid's flight, starting one when there is none and
+// fewer than maxFlights are under way.
+func (c *keyCache) join(ctx context.Context, kid string) (*flight, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.flights[kid]
+	if f == nil {
+		if len(c.flights) >= maxFlights {
+			return nil, fmt.Errorf("%w: alb: %d other keys are being fetched; not queueing kid %s", cognito.ErrJWKSUnavailable, len(c.flights), kid)
+		}
+		// The flight keeps ctx's values but not its end: it is shared, and
+		// ends by leave when its last caller goes.
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{done: make(chan struct{}), abandon: cancel}
+		c.flights[kid] = f
+		go c.run(wctx, kid, f)
+	}
+	f.waiters++
+	return f, nil
+}
+
+// leave takes a caller whose context ended off kid's flight. The last one to
+// leave before the download begins takes the kid out of the queue.
+func (c *keyCache) leave(kid string, f *flight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters == 0 && !f.started {
+		f.abandon()
+		if c.flights[kid] == f {
+			delete(c.flights, kid)
+		}
+	}
+}
+
+// run fetches kid for flight f and hands the outcome to its callers.
+func (c *keyCache) run(wctx context.Context, kid string, f *flight) {
+	defer f.abandon()
+	k, err := c.fetch(wctx, kid, f)
+	c.mu.Lock()
+	if c.flights[kid] == f {
+		delete(c.flights, kid)
+	}
+	c.mu.Unlock()
+	f.key, f.err = k, err
+	close(f.done)
+}
+
+// fetch waits for the download slot while wctx lasts (while f has callers),
+// then downloads kid's key within the fetch timeout.
+func (c *keyCache) fetch(wctx context.Context, kid string, f *flight) (*ecdsa.PublicKey, error) {
 	select {
 	case c.downloads <- struct{}{}:
 		defer func() { <-c.downloads }()
-	case <-fctx.Done():
-		return nil, fmt.Errorf("%w: alb: waiting for another key fetch: %w", cognito.ErrJWKSUnavailable, fctx.Err())
+	case <-wctx.Done():
+		return nil, fmt.Errorf("%w: alb: every caller for the key %s gave up", cognito.ErrJWKSUnavailable, kid)
+	}
+	c.mu.Lock()
+	abandoned := wctx.Err() != nil
+	f.started = !abandoned
+	c.mu.Unlock()
+	if abandoned { // the slot and the last caller's leaving came together
+		return nil, fmt.Errorf("%w: alb: every caller for the key %s gave up", cognito.ErrJWKSUnavailable, kid)
 	}
 	// The download just before this one may have fetched this kid, or
 	// failed and started a quiet period.
@@ -121,7 +203,13 @@ func (c *keyCache) fetch(ctx context.Context, kid string) (*ecdsa.PublicKey, err
 	if err := c.held(kid); err != nil {
 		return nil, err
 	}
-	k, err := c.download(fctx, kid)
+	// The timeout starts now, not when the kid joined the queue: the wait
+	// for the slot is bounded by the callers' contexts instead, and a
+	// download cut short by time spent queueing would blame the key server
+	// for a queue that made-up kids filled.
+	dctx, cancel := context.WithTimeout(wctx, c.timeout)
+	defer cancel()
+	k, err := c.download(dctx, kid)
 	if errors.Is(err, errNoSuchKey) {
 		c.markMissing(kid)
 		return nil, fmt.Errorf("%w: alb: kid %s: %w", cognito.ErrUnknownKey, kid, err)
@@ -156,9 +244,9 @@ func (c *keyCache) store(kid string, k *ecdsa.PublicKey) {
 // fetch failed and the quiet period holds. It returns nil otherwise.
 func (c *keyCache) held(kid string) error {
 	now := c.now().UnixNano()
-	c.missingMu.Lock()
+	c.mu.Lock()
 	until, ok := c.missing[kid]
-	c.missingMu.Unlock()
+	c.mu.Unlock()
 	if ok && now < until {
 		return fmt.Errorf("%w: alb: the key server had no key %s less than %s ago; not asking again yet", cognito.ErrUnknownKey, kid, c.minRefetch)
 	}
@@ -174,8 +262,8 @@ func (c *keyCache) startQuiet() { c.quietUntil.Store(c.now().Add(c.minRefetch).U
 // the expired ones go, and if none has expired, an arbitrary one.
 func (c *keyCache) markMissing(kid string) {
 	now := c.now().UnixNano()
-	c.missingMu.Lock()
-	defer c.missingMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.missing) >= maxMissing {
 		for k, until := range c.missing {
 			if until <= now {
@@ -197,9 +285,11 @@ func (c *keyCache) download(ctx context.Context, kid string) (*ecdsa.PublicKey, 
 	// kid is a UUID (Verify checked), escaped all the same: no kid can
 	// change the URL's path beyond its last segment.
 	u := c.baseURL + "/" + url.PathEscape(kid)
+	shown := safetext.URL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", err)
+		// Its *url.Error would quote the URL, password included.
+		return nil, fmt.Errorf("GET %s: the URL does not parse", shown)
 	}
 	res, err := c.client.Do(req)
 	if err != nil {
@@ -207,25 +297,25 @@ func (c *keyCache) download(ctx context.Context, kid string) (*ecdsa.PublicKey, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	defer res.Body.Close()
 	switch {
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("GET %s answered %d: %w", u, res.StatusCode, errNoSuchKey)
+		return nil, fmt.Errorf("GET %s answered %d: %w", shown, res.StatusCode, errNoSuchKey)
 	case res.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET %s answered %d", u, res.StatusCode)
+		return nil, fmt.Errorf("GET %s answered %d", shown, res.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxKeyBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", u, err)
+		return nil, fmt.Errorf("reading %s: %w", shown, err)
 	}
 	if len(body) > maxKeyBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", u, maxKeyBytes)
+		return nil, fmt.Errorf("%s is larger than %d bytes", shown, maxKeyBytes)
 	}
 	k, err := parseKey(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err)
+		return nil, fmt.Errorf("%s: %w", shown, err)
 	}
 	return k, nil
 }

@@ -3,10 +3,12 @@ package alb_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,24 +108,98 @@ func TestAMadeUpKidHoldsBackOnlyItself(t *testing.T) {
 	assert.Equal(t, 3, f.lb.Requests(), "asked again once the interval is over")
 }
 
-func TestAFloodOfNewKidsIsFetchedOneAtATime(t *testing.T) {
-	f := newFixture(t)
-	const callers = 20
-	errs := make(chan error, callers)
-	for range callers {
-		data := f.lb.Mint("sub-1", albtest.WithHeader("kid", randomUUID()))
+// TestAFloodOfMadeUpKidsDoesNotHoldBackARotatedKey: sixty-four made-up kids
+// at once, with a key server 50 ms away and a 400 ms fetch timeout (less than
+// a full queue takes), are
+// answered (each refused, or queued and then refused by the key server) one
+// download at a time, and none of them starts the quiet period: the load
+// balancer's rotated key verifies right after.
+func TestAFloodOfMadeUpKidsDoesNotHoldBackARotatedKey(t *testing.T) {
+	f := newFixture(t, cognito.WithJWKSFetchTimeout(400*time.Millisecond))
+	var inFlight, maxInFlight atomic.Int32
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		// The key server is 50 ms away; the test itself never waits on a clock.
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	const flood = 64
+	values := make([]string, flood)
+	for i := range values {
+		values[i] = f.lb.Mint("sub-1", albtest.WithHeader("kid", randomUUID()))
+	}
+	errs := make(chan error, flood)
+	for _, data := range values {
 		go func() {
 			_, err := f.v.Verify(context.Background(), data)
 			errs <- err
 		}()
 	}
-	for range callers {
-		requireOnly(t, <-errs, cognito.ErrUnknownKey)
+	for range flood {
+		err := <-errs
+		require.Error(t, err)
+		if !errors.Is(err, cognito.ErrJWKSUnavailable) {
+			requireOnly(t, err, cognito.ErrUnknownKey)
+		}
 	}
-	assert.Equal(t, callers, f.lb.Requests(), "one fetch per made-up kid")
+	assert.Equal(t, int32(1), maxInFlight.Load(), "one download at a time")
+	assert.Less(t, f.lb.Requests(), flood, "the queue of unknown kids is capped")
 
+	f.lb.SetHandler(nil)
+	f.lb.RotateKey()
 	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
-	require.NoError(t, err, "the load balancer's real key is not held back")
+	require.NoError(t, err, "the rotated key is fetched at once: no made-up kid started the quiet period")
+}
+
+// TestACallerThatGivesUpLeavesTheQueue: a caller whose context ends while its
+// kid waits for the download slot returns at once, and when no one else
+// wants that kid, its fetch never reaches the key server.
+func TestACallerThatGivesUpLeavesTheQueue(t *testing.T) {
+	f := newFixture(t)
+	k := pemOf(t, f)
+	slow, gaveUp := randomUUID(), randomUUID()
+	release, arrived := make(chan struct{}), make(chan struct{})
+	var gaveUpAsked atomic.Int32
+	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/" + slow:
+			close(arrived)
+			<-release
+			http.NotFound(w, r)
+		case "/" + gaveUp:
+			gaveUpAsked.Add(1)
+			http.NotFound(w, r)
+		default:
+			_, _ = w.Write(k)
+		}
+	}))
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1", albtest.WithHeader("kid", slow)))
+		first <- err
+	}()
+	<-arrived // the slot is taken
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.v.Verify(ctx, f.lb.Mint("sub-1", albtest.WithHeader("kid", gaveUp)))
+	requireOnly(t, err, cognito.ErrJWKSUnavailable)
+	require.ErrorIs(t, err, context.Canceled)
+
+	close(release)
+	requireOnly(t, <-first, cognito.ErrUnknownKey)
+	// Downloads take the slot in the order they asked for it: had the
+	// abandoned kid kept its place, it would be fetched before this one.
+	_, err = f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	require.NoError(t, err, "the caller that gave up started no quiet period")
+	assert.Zero(t, gaveUpAsked.Load(), "no one wanted the abandoned kid any more")
 }
 
 func TestQuietPeriodAfterAFailedFetch(t *testing.T) {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/internal/options"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 // MaxDataBytes bounds the x-amzn-oidc-data values Verify looks at. A load
@@ -108,7 +109,7 @@ func (c Config) validate() (keysURL string, err error) {
 	}
 	u, err := url.Parse(c.KeysURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", invalid("KeysURL %q is not an http(s) URL without query, fragment or credentials", c.KeysURL)
+		return "", invalid("KeysURL %q is not an http(s) URL without query, fragment or credentials", safetext.URL(c.KeysURL))
 	}
 	return strings.TrimRight(c.KeysURL, "/"), nil
 }
@@ -130,10 +131,12 @@ type Verifier struct {
 }
 
 // NewVerifier returns a Verifier for cfg. It honours cognito.WithHTTPClient,
-// WithClock, WithLeeway, WithJWKSFetchTimeout (for each key fetch) and
-// WithJWKSMinRefetchInterval (the quiet period after a failed fetch), and
-// ignores the other options. It does no network I/O: a key is fetched the
-// first time a header names it.
+// WithClock, WithLeeway, WithJWKSFetchTimeout (for each key download, counted
+// from its start: downloads run one at a time, and the wait for a turn is
+// bounded by the callers' contexts instead) and WithJWKSMinRefetchInterval
+// (the quiet period after the key server failed a download), and ignores the
+// other options. It does no network I/O: a key is fetched the first time a
+// header names it.
 func NewVerifier(cfg Config, opts ...cognito.Option) (*Verifier, error) {
 	keysURL, err := cfg.validate()
 	if err != nil {
@@ -181,7 +184,11 @@ type tokenFields Token
 
 // Claims decodes every claim of the token into v, as encoding/json does: use
 // it for claims without a field here, such as "email_verified",
-// "custom:tenant" or "phone_number".
+// "custom:tenant" or "phone_number". encoding/json matches names to fields
+// ignoring case, so Verify refuses a value with two claims whose names differ
+// only in case, or with a claim read into a field here spelled in another
+// case ("EMAIL"): a field of v tagged as one of these claims gets what the
+// field here holds.
 func (t *Token) Claims(v any) error {
 	err := json.Unmarshal(t.claims, v)
 	if err == nil {
@@ -209,7 +216,8 @@ func (t *Token) Claims(v any) error {
 // included.
 //
 // Errors wrap the cognito package's sentinels: ErrMalformedToken (size,
-// shape, base64, JSON, repeated members, a missing member),
+// shape, base64, JSON, repeated members, claim names that differ only in
+// case, a missing member),
 // ErrUnsupportedAlgorithm (alg is not ES256), ErrUnknownKey (kid is not a
 // UUID, or the key server has no key by that kid), ErrInvalidIssuer (iss, or a
 // signer that is not one of LoadBalancerARNs: the signer is the party that
@@ -257,7 +265,7 @@ func (v *Verifier) Verify(ctx context.Context, data string) (*Token, error) {
 		return nil, fmt.Errorf("%w: alb: client %q is not one of the configured client IDs", cognito.ErrInvalidAudience, clean(hdr.client, 128))
 	}
 	if hdr.iss != v.issuer {
-		return nil, fmt.Errorf("%w: alb: iss %q (want %q)", cognito.ErrInvalidIssuer, clean(hdr.iss, 256), v.issuer)
+		return nil, fmt.Errorf("%w: alb: iss %q (want %q)", cognito.ErrInvalidIssuer, clean(hdr.iss, 256), safetext.URL(v.issuer))
 	}
 	if err := v.checkExpiry(hdr.exp); err != nil {
 		return nil, err
@@ -292,7 +300,7 @@ func (v *Verifier) Verify(ctx context.Context, data string) (*Token, error) {
 		return nil, err
 	}
 	if c.hasIss && c.iss != v.issuer {
-		return nil, fmt.Errorf("%w: alb: claims' iss %q (want %q)", cognito.ErrInvalidIssuer, clean(c.iss, 256), v.issuer)
+		return nil, fmt.Errorf("%w: alb: claims' iss %q (want %q)", cognito.ErrInvalidIssuer, clean(c.iss, 256), safetext.URL(v.issuer))
 	}
 	expiry := hdr.exp
 	if c.hasExp {
@@ -395,17 +403,7 @@ func (f *segmentForm) decode(s string) ([]byte, error) {
 	return out, nil
 }
 
-// clean strips control characters from s, which came from the network, and
-// cuts it to n bytes, so that an error message stays one readable line.
-func clean(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "")
-}
+// clean strips control characters (C0, DEL and C1) from s, which came from
+// the network, and cuts it to n bytes, so that an error message stays one
+// readable line.
+func clean(s string, n int) string { return safetext.Clean(s, n) }

@@ -1,8 +1,10 @@
 package alb_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -351,6 +353,42 @@ func TestNewVerifierValidatesConfig(t *testing.T) {
 	}
 }
 
+// TestConfiguredURLsShowWithoutTheirPassword: the KeysURL refused for its
+// credentials, and an Issuer that carries some, are named in errors without
+// the password.
+func TestConfiguredURLsShowWithoutTheirPassword(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.lb.Config()
+	cfg.KeysURL = "https://alice:s3cret@keys.example"
+	_, err := alb.NewVerifier(cfg)
+	requireOnly(t, err, cognito.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), `"https://alice:xxxxx@keys.example"`)
+	assert.NotContains(t, err.Error(), "s3cret")
+
+	cfg = f.lb.Config()
+	cfg.Issuer = "https://alice:s3cret@issuer.example/pool"
+	v := newVerifierFor(t, cfg, f.lb, f.clock)
+	for _, data := range []string{
+		f.lb.Mint("sub-1"), // the header's iss
+		f.lb.Sign(albHeader(f, map[string]any{"iss": cfg.Issuer}), claimsJSON(f)), // the claims' iss
+	} {
+		_, err = v.Verify(context.Background(), data)
+		requireOnly(t, err, cognito.ErrInvalidIssuer)
+		assert.Contains(t, err.Error(), `(want "https://alice:xxxxx@issuer.example/pool")`)
+		assert.NotContains(t, err.Error(), "s3cret")
+	}
+}
+
+// TestErrorsDropC1ControlCharacters: U+009B starts a terminal's control
+// sequence as ESC [ does; text from the value never brings one into an error.
+func TestErrorsDropC1ControlCharacters(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1", albtest.WithHeader("alg", "ES\u009b2J\u0085256")))
+	requireOnly(t, err, cognito.ErrUnsupportedAlgorithm)
+	assert.Contains(t, err.Error(), `alg "ES2J256"`)
+	assert.False(t, strings.ContainsFunc(err.Error(), func(r rune) bool { return r >= 0x80 && r <= 0x9f }))
+}
+
 func TestVerifierHonoursTheHTTPClient(t *testing.T) {
 	f := newFixture(t)
 	// Without the fixture's client, requests go through the default one,
@@ -416,4 +454,57 @@ func TestTokenPrintsWithoutRawClaims(t *testing.T) {
 		assert.NotContains(t, out, "[123 34", format+": the claims' bytes")
 	}
 	assert.Contains(t, fmt.Sprintf("%#v", *tok), "alb.Token{")
+}
+
+// TestClaimNamesThatFoldAlikeAreRefused: encoding/json, which Token.Claims
+// uses, matches member names to fields ignoring case (and folds "ſ" to "s"),
+// the last copy winning. A value whose claims name one field twice in two
+// cases, or spell a claim Token reads in another case, would read one way in
+// Token and another in Claims: Verify refuses it, as the cognito package's
+// Verifier does.
+func TestClaimNamesThatFoldAlikeAreRefused(t *testing.T) {
+	refused := map[string][]any{
+		"SUB beside sub":                {"sub", "sub-1", "SUB", "admin"},
+		"\u017fub beside sub":           {"sub", "sub-1", "\u017fub", "admin"},
+		"EMAIL alone":                   {"sub", "sub-1", "EMAIL", "admin@example.com"},
+		"Username alone":                {"sub", "sub-1", "Username", "admin"},
+		"COGNITO:GROUPS alone":          {"sub", "sub-1", "COGNITO:GROUPS", []string{"admins"}},
+		"Iss alone":                     {"sub", "sub-1", "Iss", albtest.Issuer},
+		"two custom claims, two cases":  {"sub", "sub-1", "custom:tenant", "acme", "Custom:Tenant", "evil"},
+		"a \u212aelvin-sign k beside k": {"sub", "sub-1", "k", "1", "\u212a", "2"},
+	}
+	for name, members := range refused {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.v.Verify(context.Background(), f.lb.Sign(albHeader(f, nil), orderedClaims(f, members...)))
+			requireOnly(t, err, cognito.ErrMalformedToken)
+		})
+	}
+
+	f := newFixture(t)
+	tok, err := f.v.Verify(context.Background(), f.lb.Sign(albHeader(f, nil), orderedClaims(f, "sub", "sub-1", "email", "a@example.com", "Custom:Tenant", "acme")))
+	require.NoError(t, err, "a name in any case is fine when nothing else folds alike with it")
+	var c struct {
+		Sub    string `json:"sub"`
+		Email  string `json:"email"`
+		Tenant string `json:"custom:tenant"`
+	}
+	require.NoError(t, tok.Claims(&c))
+	assert.Equal(t, tok.Subject, c.Sub)
+	assert.Equal(t, tok.Email, c.Email)
+	assert.Equal(t, "acme", c.Tenant)
+}
+
+// orderedClaims encodes members, name then value, in the order given, with
+// an exp a minute ahead: a map would lose the order and the repeats.
+func orderedClaims(f *fixture, members ...any) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"exp":%d`, f.clock.Now().Add(time.Minute).Unix())
+	for i := 0; i < len(members); i += 2 {
+		name, _ := json.Marshal(members[i])
+		value, _ := json.Marshal(members[i+1])
+		fmt.Fprintf(&b, ",%s:%s", name, value)
+	}
+	b.WriteString("}")
+	return b.Bytes()
 }

@@ -10,6 +10,9 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 func runDecode(_ context.Context, e *env, args []string) error {
@@ -195,14 +198,42 @@ func decodeJSON(t *unverified, now time.Time) any {
 func indent(raw json.RawMessage) string {
 	var b bytes.Buffer
 	if err := json.Indent(&b, raw, "", "  "); err != nil {
-		return string(raw)
+		return string(escapeControls(raw))
 	}
-	return b.String()
+	return string(escapeControls(b.Bytes()))
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeControls(b.Bytes()))
+	return err
+}
+
+// escapeControls writes the control characters that a JSON string may hold
+// unescaped, DEL and C1 (U+0080 to U+009F), as \u escapes, and invalid
+// UTF-8 as U+FFFD, as a JSON decoder reads it: the same JSON, but a hostile
+// token cannot reach the terminal with a control sequence (U+009B, or a lone
+// 0x9B byte on an 8-bit terminal, opens one as ESC [ does). JSON escapes C0
+// itself, and outside its strings valid JSON holds no control character.
+func escapeControls(js []byte) []byte {
+	// JSON's white space (\t, \n, \r) is C0, and stays.
+	rawInJSON := func(r rune) bool { return r >= 0x7f && safetext.IsControl(r) }
+	if utf8.Valid(js) && !bytes.ContainsFunc(js, rawInJSON) {
+		return js
+	}
+	out := make([]byte, 0, len(js)+16)
+	for _, r := range string(js) {
+		if rawInJSON(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
 }

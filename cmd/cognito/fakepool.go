@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cognitokit/cognito/cognitotest"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 // Defaults of cognito fake-pool.
@@ -120,7 +121,7 @@ func runFakePool(ctx context.Context, e *env, args []string) error {
 	uris := slices.Concat(defaultRedirectURIs, redirects)
 	for _, u := range redirects {
 		if p, err := url.Parse(u); err != nil || p.Scheme == "" || p.Host == "" || p.Fragment != "" {
-			return usagef("--redirect-uri %q is not an absolute URL without a fragment", u)
+			return usagef("--redirect-uri %q is not an absolute URL without a fragment", safetext.URL(u))
 		}
 	}
 	var logouts []string

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"text/tabwriter"
+
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 func runJWKS(ctx context.Context, e *env, args []string) error {
@@ -63,11 +65,17 @@ type keyInfo struct {
 
 var curveBits = map[string]int{"P-256": 256, "P-384": 384, "P-521": 521, "Ed25519": 256}
 
-// fetchKeys GETs the JWKS at u. Every error names u.
+// fetchKeys GETs the JWKS at u. Every error names u, without its password.
 func fetchKeys(ctx context.Context, hc *http.Client, u string) ([]keyInfo, error) {
+	shown := safetext.URL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, usagef("JWKS URL %q: %v", u, err)
+		// A *url.Error quotes the URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, usagef("JWKS URL %q: %v", shown, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	res, err := hc.Do(req)
@@ -76,11 +84,11 @@ func fetchKeys(ctx context.Context, hc *http.Client, u string) ([]keyInfo, error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s answered %s", u, res.Status)
+		return nil, fmt.Errorf("GET %s answered %s", shown, res.Status)
 	}
 	var set struct {
 		Keys []struct {
@@ -88,7 +96,7 @@ func fetchKeys(ctx context.Context, hc *http.Client, u string) ([]keyInfo, error
 		} `json:"keys"`
 	}
 	if err := json.NewDecoder(io.LimitReader(res.Body, maxInput)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("GET %s: the answer is not a JWKS (a JSON object with keys)", u)
+		return nil, fmt.Errorf("GET %s: the answer is not a JWKS (a JSON object with keys)", shown)
 	}
 	out := make([]keyInfo, 0, len(set.Keys))
 	for _, k := range set.Keys {

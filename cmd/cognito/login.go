@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 // Defaults of cognito login.
@@ -234,7 +235,7 @@ func (l *loopbackLogin) finish(ctx context.Context, code, errCode, errDesc strin
 func clip(s string, n int) string {
 	b := make([]byte, 0, min(len(s), n))
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+		if safetext.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
 			continue
 		}
 		if len(b)+utf8.RuneLen(r) > n {

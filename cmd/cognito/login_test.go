@@ -203,3 +203,18 @@ func TestLoginCallbackFailures(t *testing.T) {
 		assert.NotContains(t, res.err.Error(), c, "the code is not in the message")
 	})
 }
+
+// TestClipDropsControlCharacters: what clip keeps of a hostile string (a
+// token's kid, the browser's error) is safe to print on a terminal: no C0,
+// no DEL, and no C1, whose U+009B opens a control sequence as ESC [ does.
+func TestClipDropsControlCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"kid-1":                        "kid-1",
+		"\x1b]0;pwned\x07title":        "]0;pwnedtitle",
+		"a\u009b2Jb\u0085c\u009fd\x7f": "a2Jbcd",
+		"\u00a0é":                      "\u00a0é",
+	} {
+		assert.Equal(t, want, clip(in, 64), "%q", in)
+	}
+	assert.Equal(t, "abc", clip("\u009babcdef", 3), "cut after dropping")
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/internal/safetext"
 )
 
 func runVerify(ctx context.Context, e *env, args []string) error {
@@ -86,7 +87,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return usagef("%s", errorLine(err))
 		}
 		x := explain(err, explainContext{tok: tok, use: kind, useGiven: *use != "", clients: s.clients,
-			issuer: cfg.IssuerURL(), jwksURL: cfg.KeySetURL(), now: e.now()})
+			issuer: safetext.URL(cfg.IssuerURL()), jwksURL: safetext.URL(cfg.KeySetURL()), now: e.now()})
 		if s.jsonOut {
 			if werr := writeJSON(e.stdout, x); werr != nil {
 				return werr

@@ -203,11 +203,13 @@ func replicaCommand(cfg cognito.Config, redisURL, host string) string {
 	return strings.Join(vars, " ") + " go run ./examples/webapp -addr " + addr
 }
 
-// redacted is a Redis URL with its password, if any, replaced by "xxxxx".
-// Open has checked that it parses.
-func redacted(redisURL string) string {
-	u, err := url.Parse(redisURL)
-	if err != nil {
+// redacted is a URL (Redis's, the hosted UI's) with its password, if any,
+// replaced by "xxxxx", for messages. A URL that does not parse, or has user
+// info where url.Parse finds no host (a bare "user:password@host"), is not
+// shown at all.
+func redacted(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Host == "" && strings.Contains(rawURL, "@")) {
 		return "(malformed)"
 	}
 	return u.Redacted()
@@ -272,7 +274,7 @@ func emulatorFromEnv(getenv func(string) string, cfg cognito.Config, fromEnv boo
 	}
 	u, err := url.Parse(cfg.Domain)
 	if err != nil || u.Scheme == "" || !isLoopback(u.Hostname()) {
-		return false, fmt.Errorf("COGNITO_EMULATOR=1 is refused: COGNITO_DOMAIN %q is not a loopback URL such as http://127.0.0.1:9229; a real user pool never runs with it", cfg.Domain)
+		return false, fmt.Errorf("COGNITO_EMULATOR=1 is refused: COGNITO_DOMAIN %q is not a loopback URL such as http://127.0.0.1:9229; a real user pool never runs with it", redacted(cfg.Domain))
 	}
 	return true, nil
 }

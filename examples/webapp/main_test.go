@@ -536,6 +536,10 @@ func TestEmulatorFromEnv(t *testing.T) {
 			"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "us-east-1_AbCdEf123", "COGNITO_CLIENT_ID": "client",
 			"COGNITO_DOMAIN": "https://myapp.auth.us-east-1.amazoncognito.com",
 		}, "", ""), false, "is not a loopback URL"},
+		{"1 with a real domain, its password hidden", with(map[string]string{
+			"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "us-east-1_AbCdEf123", "COGNITO_CLIENT_ID": "client",
+			"COGNITO_DOMAIN": "https://alice:s3cret@myapp.auth.us-east-1.amazoncognito.com",
+		}, "", ""), false, `COGNITO_DOMAIN "https://alice:xxxxx@myapp.auth.us-east-1.amazoncognito.com" is not a loopback URL`},
 		{"1 with a bare host", with(map[string]string{
 			"COGNITO_EMULATOR": "1", "COGNITO_USER_POOL_ID": "local_abc", "COGNITO_CLIENT_ID": "client",
 			"COGNITO_DOMAIN": "localhost:9229", "COGNITO_ISSUER": "http://localhost:9229/local_abc",
@@ -547,6 +551,7 @@ func TestEmulatorFromEnv(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.NotContains(t, err.Error(), "s3cret")
 				return
 			}
 			require.NoError(t, err)

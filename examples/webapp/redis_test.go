@@ -156,6 +156,7 @@ func TestRedacted(t *testing.T) {
 	assert.Equal(t, "redis://user:xxxxx@127.0.0.1:6379/0", redacted("redis://user:hunter2@127.0.0.1:6379/0"))
 	assert.Equal(t, "redis://127.0.0.1:6379/0", redacted("redis://127.0.0.1:6379/0"))
 	assert.Equal(t, "(malformed)", redacted("redis://[::1"))
+	assert.Equal(t, "(malformed)", redacted("user:hunter2@myapp.auth.us-east-1.amazoncognito.com"), "a bare host with user info")
 }
 
 func TestReplicaCommand(t *testing.T) {
