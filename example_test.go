@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -904,8 +905,7 @@ func Example_stepUpAPI() {
 }
 
 // A client that got RFC 9470's challenge signs the user in again with what
-// it asks for, as docs/stepup.md shows it: the block there is this
-// function's body from `challenge :=` on.
+// it asks for, as docs/stepup.md describes it ("APIs: RequireStepUp").
 func Example_stepUpClient() {
 	cfg := cognito.Config{
 		UserPoolID:  "us-east-1_AbCdEf123",
@@ -914,10 +914,15 @@ func Example_stepUpClient() {
 		RedirectURI: "https://app.example.com/callback",
 	}
 	challenge := `Bearer error="insufficient_user_authentication", acr_values="urn:cognito:loa:2", max_age="300"`
-	loginURL := cfg.LoginURL(cognito.GenerateVerifier(),
-		cognito.WithPKCE(cognito.GenerateVerifier()),
+	maxAge, err := strconv.Atoi(authParam(challenge, "max_age"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	state, verifier := cognito.GenerateVerifier(), cognito.GenerateVerifier() // kept until the callback, as for any sign-in
+	loginURL := cfg.LoginURL(state,
+		cognito.WithPKCE(verifier),
 		cognito.WithACRValues(strings.Fields(authParam(challenge, "acr_values"))...),
-		cognito.WithMaxAge(300*time.Second),
+		cognito.WithMaxAge(time.Duration(maxAge)*time.Second),
 	)
 	u, _ := url.Parse(loginURL)
 	fmt.Println(u.Query().Get("acr_values"), u.Query().Get("max_age"))
