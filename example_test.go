@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -1040,8 +1041,7 @@ func Example_stepUpAPI() {
 }
 
 // A client that got RFC 9470's challenge signs the user in again with what
-// it asks for, as docs/stepup.md shows it: the block there is this
-// function's body from `challenge :=` on.
+// it asks for, as docs/stepup.md describes it ("APIs: RequireStepUp").
 func Example_stepUpClient() {
 	cfg := cognito.Config{
 		UserPoolID:  "us-east-1_AbCdEf123",
@@ -1050,10 +1050,15 @@ func Example_stepUpClient() {
 		RedirectURI: "https://app.example.com/callback",
 	}
 	challenge := `Bearer error="insufficient_user_authentication", acr_values="urn:cognito:loa:2", max_age="300"`
-	loginURL := cfg.LoginURL(cognito.GenerateVerifier(),
-		cognito.WithPKCE(cognito.GenerateVerifier()),
+	maxAge, err := strconv.Atoi(authParam(challenge, "max_age"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	state, verifier := cognito.GenerateVerifier(), cognito.GenerateVerifier() // kept until the callback, as for any sign-in
+	loginURL := cfg.LoginURL(state,
+		cognito.WithPKCE(verifier),
 		cognito.WithACRValues(strings.Fields(authParam(challenge, "acr_values"))...),
-		cognito.WithMaxAge(300*time.Second),
+		cognito.WithMaxAge(time.Duration(maxAge)*time.Second),
 	)
 	u, _ := url.Parse(loginURL)
 	fmt.Println(u.Query().Get("acr_values"), u.Query().Get("max_age"))
@@ -1214,4 +1219,72 @@ func ExampleSessions_RequireStepUp() {
 	// GET /transfer: 200 transfer page, signed in at urn:cognito:loa:2 with pwd+otp+mfa
 	// GET /transfer: 200 transfer page, signed in at urn:cognito:loa:2 with pwd+otp+mfa
 	// round trips through the hosted UI: 2
+}
+
+// A public page with Sessions.Optional, against a fake pool on a Clock: it
+// greets a signed-in user and serves everyone else the same page, never
+// redirecting; a session that has ended meanwhile reaches it signed out,
+// and its cookie is deleted. docs/webapp.md ("Public pages") shows the
+// handler and its route, and the README the route alone.
+func ExampleSessions_Optional() {
+	clk := cognitotest.NewClock(time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC))
+	app := httptest.NewUnstartedServer(nil)
+	appURL := "http://" + app.Listener.Addr().String()
+	pool, err := cognitotest.Start(cognitotest.WithRedirectURI(appURL+"/callback"), cognitotest.WithClock(clk.Now))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com"})
+	pool.SignInAs("alice") // the hosted UI signs alice in at once
+
+	cfg := pool.Config()
+	client, err1 := cognito.NewClient(cfg, cognito.WithClock(clk.Now))
+	verifier, err2 := cognito.NewVerifier(cfg, cognito.WithClock(clk.Now))
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier},
+		cognito.NewMemoryStore(), cognito.WithSessionClock(clk.Now))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", sessions.Login)
+	mux.HandleFunc("GET /callback", sessions.Callback)
+	home := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := cognito.SessionFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "Hello, %s", s.IDToken.Email) // signed in: loaded and refreshed as Require does
+			return
+		}
+		fmt.Fprint(w, `Hello. <a href="/login">Sign in</a>`) // signed out, or the session has just ended
+	})
+	mux.Handle("GET /{$}", sessions.Optional(home)) // public: greets a signed-in user, never redirects
+	app.Config.Handler = mux
+	app.Start()
+	defer app.Close()
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	show := func(path string) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, appURL+path, nil)
+		req.Header.Set("Sec-Fetch-Mode", "navigate") // a page load, as a browser sends it
+		res, err := browser.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Printf("GET %s: %d %s\n", path, res.StatusCode, body)
+	}
+	show("/")      // signed out: the page all the same
+	show("/login") // signed in through the hosted UI, and back home
+	show("/")
+	clk.Advance(25 * time.Hour) // unused for longer than the idle timeout (24 h): the session has ended
+	show("/")
+	u, _ := url.Parse(appURL)
+	fmt.Println("cookies left:", len(jar.Cookies(u)))
+	// Output:
+	// GET /: 200 Hello. <a href="/login">Sign in</a>
+	// GET /login: 200 Hello, alice@example.com
+	// GET /: 200 Hello, alice@example.com
+	// GET /: 200 Hello. <a href="/login">Sign in</a>
+	// cookies left: 0
 }

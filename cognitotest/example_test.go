@@ -288,3 +288,34 @@ func ExampleClock() {
 	// token requests: 2
 	// true
 }
+
+// Tokens for another app client of the pool: WithAudience names it, and an
+// access token then carries that client's scopes, as the tokens of its
+// sign-ins do, so that a test of an API's scope guards needs no sign-in.
+func ExampleWithAudience() {
+	pool, err := cognitotest.Start() // in a test: cognitotest.NewServer(t)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.AddUser(cognitotest.User{Username: "alice"})
+	mobile, err := pool.AddClient(cognitotest.AppClient{ClientID: "mobile", Public: true, Scopes: []string{"openid", "orders/read"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := cognito.NewVerifier(pool.Config(), cognito.WithClientIDs(pool.Config().ClientID, mobile.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, client := range []string{pool.Config().ClientID, mobile.ClientID} {
+		token := pool.MintAccessToken("alice", cognitotest.WithAudience(client)) // that client's scopes
+		at, err := verifier.VerifyAccessToken(context.Background(), token)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(at.ClientID, at.Scopes)
+	}
+	// Output:
+	// cognitotest0client0id00000 [openid email phone profile aws.cognito.signin.user.admin]
+	// mobile [openid orders/read]
+}

@@ -1,6 +1,7 @@
 package redistest_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,12 +24,12 @@ func ExampleNewServer() {
 	var t *testing.T // in a test: func TestX(t *testing.T)
 
 	srv := redistest.NewServer(t) // skips the test when redis-server is not installed
-	store := srv.Store(t)         // under a key prefix of the test's own
+	store := srv.Store(t)         // a redisstore.Store under a key prefix of the test's own
 	cfg := cognitotest.NewServer(t).Config()
-	client, _ := cognito.NewClient(cfg)
-	verifier, _ := cognito.NewVerifier(cfg, cognito.WithRevocationList(store))
-	sessions, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
-	if err != nil {
+	client, err1 := cognito.NewClient(cfg)
+	verifier, err2 := cognito.NewVerifier(cfg, cognito.WithRevocationList(store))
+	sessions, err3 := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}, store)
+	if err := errors.Join(err1, err2, err3); err != nil {
 		t.Fatal(err)
 	}
 	_ = sessions // route the app's handlers to it, and test them
