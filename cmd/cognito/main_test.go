@@ -181,6 +181,7 @@ func writeTokens(dir string, pool *cognitotest.Server, now time.Time) error {
 		"hs256.jwt":          pool.MintIDToken(aliceName, cognitotest.WithHeader("alg", "HS256")),
 		"no-kid.jwt":         pool.MintIDToken(aliceName, cognitotest.WithHeader("kid", nil)),
 		"not-yet.jwt":        pool.MintIDToken(aliceName, cognitotest.WithNotBefore(now.Add(90*time.Minute))),
+		"future-signin.jwt":  pool.MintIDToken(aliceName, cognitotest.WithClaim("auth_time", now.Add(2*time.Hour).Unix())),
 		"no-sub.jwt":         pool.MintIDToken(aliceName, cognitotest.WithClaim("sub", nil)),
 		"strange-use.jwt":    pool.MintIDToken(aliceName, cognitotest.WithTokenUse("refresh")),
 		"tampered.jwt":       tamper(id),

@@ -225,9 +225,13 @@ func explain(err error, c explainContext) explanation {
 		set("exp", "ErrTokenExpired", "expired at %s, %s ago: get a fresh token (cognito refresh, or cognito login)",
 			exp.Format("2006-01-02 15:04:05 MST"), human(c.now.Sub(exp)))
 	case errors.Is(err, cognito.ErrTokenNotYetValid):
-		claim := "iat"
+		// The verifier checks nbf, then iat and auth_time, which get an
+		// allowance for clock skew: name the first that fails.
+		claim := "auth_time"
 		if nbf, ok := unixTime(claims, "nbf"); ok && nbf.After(c.now) {
 			claim = "nbf"
+		} else if iat, ok := unixTime(claims, "iat"); ok && iat.After(c.now.Add(cognito.IssuedAtAllowance)) {
+			claim = "iat"
 		}
 		at, _ := unixTime(claims, claim)
 		set(claim, "ErrTokenNotYetValid", "%s is %s, %s from now: the clock of this machine or of the issuer is wrong, or the token was made for later",
