@@ -46,7 +46,7 @@ type Verifier struct {
 	now               func() time.Time
 	leeway            time.Duration
 	keys              *jwksCache
-	cache             *tokenCache // nil when off
+	cache             *tokenCache // nil when off; shared by the pools of a TenantVerifier
 
 	revocations SessionStore // nil when off; see WithRevocationList
 }
@@ -58,6 +58,12 @@ type Verifier struct {
 // https://issuer-cognito-idp.<region>.amazonaws.com/<pool>.
 func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 	s := newSettings(opts)
+	return newVerifier(cfg, &s, newTokenCache(s.tokenCacheSize))
+}
+
+// newVerifier is NewVerifier with its settings resolved and its cache of
+// verified tokens given, so that a TenantVerifier's pools share one.
+func newVerifier(cfg Config, s *settings, cache *tokenCache) (*Verifier, error) {
 	clientIDs, err := verifierClientIDs(cfg, s.api.clientIDs)
 	if err != nil {
 		return nil, err
@@ -69,7 +75,7 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		checks:    s.api.checks,
 		now:       s.now,
 		leeway:    s.leeway,
-		cache:     newTokenCache(s.tokenCacheSize),
+		cache:     cache,
 
 		revocations: s.revocations,
 	}
@@ -83,7 +89,7 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		log:        s.api.logger,
 	}
 	if v.cache != nil {
-		v.keys.onChange = v.cache.retain
+		v.keys.onChange = func(set *keySet) { v.cache.retain(v, set) }
 	}
 	if s.api.hasJWKS {
 		if err := v.keys.pin(s.api.jwks); err != nil {
@@ -137,7 +143,13 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, err
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	e, err := v.verify(ctx, raw, "id")
+	return v.verifyIDToken(ctx, raw, nil)
+}
+
+// verifyIDToken is VerifyIDToken, given the cache's entry for raw when the
+// caller looked it up already (nil: not looked up).
+func (v *Verifier) verifyIDToken(ctx context.Context, raw string, hit *verified) (*IDToken, error) {
+	e, err := v.verify(ctx, raw, "id", hit)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +172,13 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	e, err := v.verify(ctx, raw, "access")
+	return v.verifyAccessToken(ctx, raw, nil)
+}
+
+// verifyAccessToken is VerifyAccessToken, given the cache's entry for raw
+// when the caller looked it up already (nil: not looked up).
+func (v *Verifier) verifyAccessToken(ctx context.Context, raw string, hit *verified) (*AccessToken, error) {
+	e, err := v.verify(ctx, raw, "access", hit)
 	if err != nil {
 		return nil, err
 	}
@@ -184,12 +202,19 @@ type verified struct {
 	exp, nbf, iat time.Time
 	id            *IDToken
 	access        *AccessToken
-	revKey        string // the revocation list's key, when there is a list
+	revKey        string    // the revocation list's key, when there is a list
+	by            *Verifier // the Verifier that verified it, in a cache shared by several
 }
 
-func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
+// verify returns raw's verification, from the cache when it holds one by v
+// (hit, when not nil, is what the cache holds for raw) and otherwise by
+// checking everything.
+func (v *Verifier) verify(ctx context.Context, raw, use string, hit *verified) (*verified, error) {
 	if v.cache != nil {
-		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.vouches(e.kid, e.key) {
+		if hit == nil {
+			hit = v.cache.get(raw)
+		}
+		if e := hit; e != nil && e.by == v && e.use == use && v.keys.vouches(e.kid, e.key) {
 			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
 				v.cache.remove(raw)
 				return nil, err
@@ -283,7 +308,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if c.sub == "" {
 		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
 	}
-	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat}
+	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat, by: v}
 	if v.revocations != nil {
 		e.revKey = c.revocationKey()
 	}
