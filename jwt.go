@@ -49,6 +49,7 @@ type Verifier struct {
 	cache             *tokenCache // nil when off; shared by the pools of a TenantVerifier
 
 	revocations SessionStore // nil when off; see WithRevocationList
+	tenant      *tenantEntry // the TenantVerifier's entry this Verifier serves; nil otherwise
 }
 
 // NewVerifier returns a Verifier for cfg, which must validate. It does no
