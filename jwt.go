@@ -144,13 +144,14 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, err
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	return v.verifyIDToken(ctx, raw, nil)
+	return v.verifyIDToken(ctx, raw, nil, time.Time{})
 }
 
 // verifyIDToken is VerifyIDToken, given the cache's entry for raw when the
-// caller looked it up already (nil: not looked up).
-func (v *Verifier) verifyIDToken(ctx context.Context, raw string, hit *verified) (*IDToken, error) {
-	e, err := v.verify(ctx, raw, "id", hit)
+// caller looked it up already (nil: not looked up), and the time when the
+// caller read the clock already (zero: not read).
+func (v *Verifier) verifyIDToken(ctx context.Context, raw string, hit *verified, now time.Time) (*IDToken, error) {
+	e, err := v.verify(ctx, raw, "id", hit, now)
 	if err != nil {
 		return nil, err
 	}
@@ -173,13 +174,14 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	return v.verifyAccessToken(ctx, raw, nil)
+	return v.verifyAccessToken(ctx, raw, nil, time.Time{})
 }
 
 // verifyAccessToken is VerifyAccessToken, given the cache's entry for raw
-// when the caller looked it up already (nil: not looked up).
-func (v *Verifier) verifyAccessToken(ctx context.Context, raw string, hit *verified) (*AccessToken, error) {
-	e, err := v.verify(ctx, raw, "access", hit)
+// when the caller looked it up already (nil: not looked up), and the time
+// when the caller read the clock already (zero: not read).
+func (v *Verifier) verifyAccessToken(ctx context.Context, raw string, hit *verified, now time.Time) (*AccessToken, error) {
+	e, err := v.verify(ctx, raw, "access", hit, now)
 	if err != nil {
 		return nil, err
 	}
@@ -209,14 +211,18 @@ type verified struct {
 
 // verify returns raw's verification, from the cache when it holds one by v
 // (hit, when not nil, is what the cache holds for raw) and otherwise by
-// checking everything.
-func (v *Verifier) verify(ctx context.Context, raw, use string, hit *verified) (*verified, error) {
+// checking everything. A hit reads the clock once (now, unless zero), as
+// clock reads are a good part of its cost.
+func (v *Verifier) verify(ctx context.Context, raw, use string, hit *verified, now time.Time) (*verified, error) {
 	if v.cache != nil {
 		if hit == nil {
 			hit = v.cache.get(raw)
 		}
-		if e := hit; e != nil && e.by == v && e.use == use && v.keys.vouches(e.kid, e.key) {
-			if err := v.checkTimes(e.exp, e.nbf, e.iat); err != nil {
+		if hit != nil && now.IsZero() {
+			now = v.now()
+		}
+		if e := hit; e != nil && e.by == v && e.use == use && v.keys.vouches(e.kid, e.key, now) {
+			if err := v.checkTimesAt(now, e.exp, e.nbf, e.iat); err != nil {
 				v.cache.remove(raw)
 				return nil, err
 			}
@@ -346,7 +352,11 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 
 // checkTimes applies exp, nbf and iat to the clock, with the leeway.
 func (v *Verifier) checkTimes(exp, nbf, iat time.Time) error {
-	now := v.now()
+	return v.checkTimesAt(v.now(), exp, nbf, iat)
+}
+
+// checkTimesAt applies exp, nbf and iat to now, with the leeway.
+func (v *Verifier) checkTimesAt(now, exp, nbf, iat time.Time) error {
 	if !now.Before(exp.Add(v.leeway)) {
 		return fmt.Errorf("%w: exp %s is not after %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}

@@ -182,11 +182,11 @@ var _ AccessTokenVerifier = (*TenantVerifier)(nil)
 // VerifyIDToken verifies raw as an ID token of the pool its iss names, as
 // that pool's Verifier.VerifyIDToken does.
 func (tv *TenantVerifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, error) {
-	v, hit, err := tv.pool(ctx, raw)
+	v, hit, now, err := tv.pool(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
-	return v.verifyIDToken(ctx, raw, hit)
+	return v.verifyIDToken(ctx, raw, hit, now)
 }
 
 // VerifyAccessToken verifies raw as an access token of the pool its iss
@@ -194,11 +194,11 @@ func (tv *TenantVerifier) VerifyIDToken(ctx context.Context, raw string) (*IDTok
 // AccessTokenVerifier: RequireAccessToken answers ErrTenantUnavailable with
 // 503.
 func (tv *TenantVerifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessToken, error) {
-	v, hit, err := tv.pool(ctx, raw)
+	v, hit, now, err := tv.pool(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
-	return v.verifyAccessToken(ctx, raw, hit)
+	return v.verifyAccessToken(ctx, raw, hit, now)
 }
 
 // Forget drops what tv holds about issuer: its pool's Verifier (keys and
@@ -223,40 +223,42 @@ func (tv *TenantVerifier) Forget(issuer string) {
 	tv.flights.Forget(issuer)
 }
 
-// pool returns the Verifier of the pool raw's iss names, and the token cache's
-// entry for raw when it holds one.
-func (tv *TenantVerifier) pool(ctx context.Context, raw string) (*Verifier, *verified, error) {
+// pool returns the Verifier of the pool raw's iss names, and, when the token
+// cache holds raw, its entry and the time the clock read, for the Verifier
+// to reuse.
+func (tv *TenantVerifier) pool(ctx context.Context, raw string) (*Verifier, *verified, time.Time, error) {
 	if tv == nil {
-		return nil, nil, errNilVerifier
+		return nil, nil, time.Time{}, errNilVerifier
 	}
 	// A token verified before names its pool's Verifier: cheaper than
 	// reading its iss, and as safe, since that Verifier checks it again.
 	if tv.cache != nil {
 		if e := tv.cache.get(raw); e != nil && e.by != nil && e.by.tenant != nil && !e.by.tenant.gone.Load() {
-			t, err := tv.use(ctx, e.by.tenant)
+			now := tv.s.now()
+			t, err := tv.use(ctx, e.by.tenant, now)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, time.Time{}, err
 			}
-			return t.v, e, nil
+			return t.v, e, now, nil
 		}
 	}
 	iss, err := unverifiedIssuer(raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	if err := checkTenantIssuer(iss); err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	t := tv.lookup(iss)
 	if t == nil {
 		t, err = tv.load(ctx, iss)
 	} else {
-		t, err = tv.use(ctx, t)
+		t, err = tv.use(ctx, t, tv.s.now())
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
-	return t.v, nil, nil
+	return t.v, nil, time.Time{}, nil
 }
 
 // checkTenantIssuer refuses an iss that no pool's Config could have, before
@@ -285,11 +287,11 @@ func (tv *TenantVerifier) lookup(iss string) *tenantEntry {
 // use marks t used and returns it, or what the resolver says of it now when
 // its Config is due for a check. Only one caller checks; the others go on
 // with t meanwhile, and so does the checking one when the resolver fails.
-func (tv *TenantVerifier) use(ctx context.Context, t *tenantEntry) (*tenantEntry, error) {
+func (tv *TenantVerifier) use(ctx context.Context, t *tenantEntry, now time.Time) (*tenantEntry, error) {
 	if ep := tv.epoch.Load(); t.used.Load() != ep {
 		t.used.Store(ep)
 	}
-	if tv.s.now().UnixNano() < t.staleAt.Load() || !t.refreshing.CompareAndSwap(false, true) {
+	if now.UnixNano() < t.staleAt.Load() || !t.refreshing.CompareAndSwap(false, true) {
 		return t, nil
 	}
 	defer t.refreshing.Store(false)
