@@ -810,6 +810,51 @@ func TestNewTenantVerifierRefusals(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, serve(cognito.RequireAccessToken(nilTV)(whoami), "Bearer x").Code)
 }
 
+// FuzzTenantVerifyAccessToken feeds any string to a TenantVerifier whose
+// one tenant is the fuzz verifier's pool, its keys fetched and its quiet
+// period started: it must never panic, accept only the tokens signed for the
+// pool, refuse with exactly one sentinel, and never fetch again.
+func FuzzTenantVerifyAccessToken(f *testing.F) {
+	fz := newFuzzVerifier(f)
+	pool := cognito.Config{UserPoolID: cognitotest.DefaultPoolID, ClientID: cognitotest.DefaultClientID, JWKSURL: fz.jwksURL}
+	tv, err := cognito.NewTenantVerifier(func(_ context.Context, iss string) (cognito.Config, error) {
+		if iss == pool.IssuerURL() {
+			return pool, nil
+		}
+		return cognito.Config{}, cognito.ErrInvalidIssuer
+	}, cognito.WithClock(func() time.Time { return fz.now }), cognito.WithMaxTenants(1))
+	require.NoError(f, err)
+	ctx := context.Background()
+	for _, s := range fz.seeds { // fetches the keys, and starts the quiet period with the unknown kid
+		_, _ = tv.VerifyAccessToken(ctx, s)
+	}
+	primed := fz.hits.Load()
+	require.Equal(f, fz.primed+2, primed)
+	for _, s := range fz.seeds {
+		f.Add(s)
+	}
+	f.Add(unsignedToken(`{"iss":"https://made-up.example/pool"}`))
+	f.Add(unsignedToken(`{"iss":"https://user:pw@made-up.example/pool"}`))
+	f.Add(unsignedToken(`{"iss":"` + strings.Repeat("a", 600) + `"}`))
+	f.Fuzz(func(t *testing.T, raw string) {
+		at, err := tv.VerifyAccessToken(ctx, raw)
+		switch {
+		case err == nil && !fz.goodAccess[raw]:
+			t.Fatalf("accepted a token that was never signed: %q", raw)
+		case err == nil && at.ClientID != cognitotest.DefaultClientID:
+			t.Fatalf("accepted token with claims %+v", at)
+		case err != nil:
+			checkRefusal(t, err)
+			if fz.goodAccess[raw] {
+				t.Fatalf("a good access token is refused: %v", err)
+			}
+		}
+		if n := fz.hits.Load(); n != primed {
+			t.Fatalf("the pool's JWKS was fetched %d times after priming", n-primed)
+		}
+	})
+}
+
 // BenchmarkVerifyCached compares a verification served from the
 // verified-token cache by a pool's Verifier and by a TenantVerifier that
 // holds the pool among three, one goroutine at a time and in parallel.
