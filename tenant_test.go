@@ -730,7 +730,12 @@ func TestTenantVerifierMiddlewareAndOptions(t *testing.T) {
 	a.AddUser(cognitotest.User{Username: "alice", Groups: []string{"admins"}})
 	b.AddUser(cognitotest.User{Username: "bob", Groups: []string{"users"}})
 	list := &cognito.MemoryStore{Now: f.clock.Now}
+	hc, sent := countingClient(t)
+	var logs bytes.Buffer
+	var logMu sync.Mutex
 	tv := f.verifier(t,
+		cognito.WithHTTPClient(hc),
+		cognito.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))),
 		cognito.WithRevocationList(list),
 		cognito.WithLeeway(time.Minute),
 		cognito.WithCheck(func(_ context.Context, t cognito.VerifiedToken) error {
@@ -743,6 +748,13 @@ func TestTenantVerifierMiddlewareAndOptions(t *testing.T) {
 
 	assert.Equal(t, http.StatusOK, serve(h, "Bearer "+a.MintAccessToken("alice")).Code)
 	assert.Equal(t, http.StatusForbidden, serve(h, "Bearer "+b.MintAccessToken("bob")).Code)
+	scoped := chain(whoami, cognito.RequireAccessToken(tv), cognito.RequireAnyScope("notes/write"))
+	assert.Equal(t, http.StatusOK, serve(scoped, "Bearer "+b.MintAccessToken("bob", cognitotest.WithClaim("scope", "notes/write"))).Code)
+	assert.Equal(t, http.StatusForbidden, serve(scoped, "Bearer "+b.MintAccessToken("bob")).Code)
+	assert.Equal(t, int64(2), sent.n.Load(), "each pool's keys, through the given HTTP client")
+	logMu.Lock()
+	assert.Equal(t, 2, strings.Count(logs.String(), "JWKS fetched"), "and reported to the given logger")
+	logMu.Unlock()
 	stranger := cognitotest.NewServer(t, cognitotest.WithPoolID("us-east-1_Stranger"))
 	rec := serve(h, "Bearer "+stranger.MintAccessToken("alice"))
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
@@ -765,6 +777,18 @@ func TestTenantVerifierMiddlewareAndOptions(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, serve(h, "Bearer "+signedIn).Code, "signed out")
 	_, err = tv.VerifyAccessToken(context.Background(), signedIn)
 	assert.ErrorIs(t, err, cognito.ErrTokenRevoked)
+}
+
+// lockedWriter serialises writes from the goroutines of the verifiers.
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestNewTenantVerifierRefusals(t *testing.T) {
