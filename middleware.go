@@ -70,9 +70,9 @@ type authContext struct {
 //   - v is nil: 500 to every request that carries a token.
 //
 // v is a *Verifier, a *MultiPoolVerifier, a *TenantVerifier, or a verifier
-// of the caller's; a nil one of these types also answers 500. A rule of WithCheck that could not
-// decide (its error matches ErrEndpointUnavailable) makes it answer 503 with
-// no challenge, as for ErrJWKSUnavailable.
+// of the caller's; a nil one of these types also answers 500. A rule of
+// WithCheck that could not decide (its error matches ErrEndpointUnavailable)
+// makes it answer 503 with no challenge, as for ErrJWKSUnavailable.
 func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
