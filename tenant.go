@@ -340,13 +340,24 @@ func (tv *TenantVerifier) settleShared(ctx context.Context, iss string) (*tenant
 func (tv *TenantVerifier) settle(ctx context.Context, iss string) (*tenantEntry, error) {
 	tv.mu.Lock()
 	gen := tv.gen
+	// A caller that found nothing just as another resolve of iss ended must
+	// not ask again what that one answered.
+	now := tv.s.now()
+	if t := tv.lookup(iss); t != nil && now.UnixNano() < t.staleAt.Load() {
+		tv.mu.Unlock()
+		return t, nil
+	}
+	refused := tv.refused.has(iss, now)
 	tv.mu.Unlock()
+	if refused {
+		return nil, fmt.Errorf("%w: iss %q was refused by the resolver within the last %s", ErrInvalidIssuer, clean(iss, 128), TenantRefusalTTL)
+	}
 	cfg, err := tv.call(ctx, iss)
 	key := tenantKeyOf(cfg)
 	if err == nil && iss != key.issuer && iss != key.altIssuer {
 		err = fmt.Errorf("%w: the resolver answered the pool of iss %q", ErrInvalidIssuer, clean(key.issuer, 128))
 	}
-	now := tv.s.now()
+	now = tv.s.now()
 
 	tv.mu.Lock()
 	defer tv.mu.Unlock()
