@@ -131,3 +131,15 @@ var (
 	_ cognito.SessionStore = sessionStoreMethods(nil)
 	_ sessionStoreMethods  = cognito.SessionStore(nil)
 )
+
+// The names of API.md's "Services at fleet scale": pools resolved at run time.
+var (
+	_ func(context.Context, string) (cognito.Config, error)                                = cognito.TenantResolver(nil)
+	_ func(cognito.TenantResolver, ...cognito.Option) (*cognito.TenantVerifier, error)     = cognito.NewTenantVerifier
+	_ func(int) cognito.Option                                                             = cognito.WithMaxTenants
+	_ func(*cognito.TenantVerifier, context.Context, string) (*cognito.IDToken, error)     = (*cognito.TenantVerifier).VerifyIDToken
+	_ func(*cognito.TenantVerifier, context.Context, string) (*cognito.AccessToken, error) = (*cognito.TenantVerifier).VerifyAccessToken
+
+	_ cognito.AccessTokenVerifier = (*cognito.TenantVerifier)(nil)
+	_ error                       = cognito.ErrTenantUnavailable
+)

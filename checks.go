@@ -18,8 +18,9 @@ type VerifiedToken interface {
 func (*IDToken) verifiedToken()     {}
 func (*AccessToken) verifiedToken() {}
 
-// errNilVerifier is what a nil *Verifier or *MultiPoolVerifier answers,
-// including one hidden in a non-nil AccessTokenVerifier interface.
+// errNilVerifier is what a nil *Verifier, *MultiPoolVerifier or
+// *TenantVerifier answers, including one hidden in a non-nil
+// AccessTokenVerifier interface.
 var errNilVerifier = fmt.Errorf("%w: the verifier is nil", ErrInvalidConfig)
 
 // runChecks applies the rules of WithCheck to a verified token.

@@ -2,12 +2,13 @@ package cognito
 
 import "context"
 
-// AccessTokenVerifier is what RequireAccessToken needs: *Verifier and
-// *MultiPoolVerifier are ones, and so is a type of the caller's that picks
-// among them by its own rules. Errors should wrap this package's sentinels:
-// RequireAccessToken answers ErrJWKSUnavailable, ErrEndpointUnavailable and
-// ErrRevocationListUnavailable with 503, ErrInvalidConfig with 500, and any
-// other error with 401.
+// AccessTokenVerifier is what RequireAccessToken needs: *Verifier,
+// *MultiPoolVerifier and *TenantVerifier are ones, and so is a type of the
+// caller's that picks among them by its own rules. Errors should wrap this
+// package's sentinels: RequireAccessToken answers ErrJWKSUnavailable,
+// ErrEndpointUnavailable, ErrRevocationListUnavailable and
+// ErrTenantUnavailable with 503, ErrInvalidConfig with 500, and any other
+// error with 401.
 type AccessTokenVerifier interface {
 	VerifyAccessToken(ctx context.Context, raw string) (*AccessToken, error)
 }

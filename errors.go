@@ -181,6 +181,16 @@ var (
 	ErrCheckFailed = errors.New("cognito: token refused by a check")
 )
 
+// Sentinels of TenantVerifier.
+var (
+	// ErrTenantUnavailable: a TenantVerifier could not learn which pool a
+	// token's iss names, as its TenantResolver failed with an error other
+	// than ErrInvalidIssuer, panicked, or gave no answer within the request's
+	// context; the token may be fine and is worth retrying
+	// (RequireAccessToken answers 503).
+	ErrTenantUnavailable = errors.New("cognito: tenant unavailable")
+)
+
 // Sentinels of sessions and the revocation list.
 var (
 	// ErrTokenRevoked: the token's sign-in (its origin_jti) was signed out

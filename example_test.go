@@ -1288,3 +1288,125 @@ func ExampleSessions_Optional() {
 	// GET /: 200 Hello. <a href="/login">Sign in</a>
 	// cookies left: 0
 }
+
+// tenantTable is a service's table of tenants, the user pool of each by its
+// issuer, which an admin endpoint fills while the service runs; a database
+// table in a real service.
+type tenantTable struct {
+	mu    sync.RWMutex
+	pools map[string]cognito.Config // by Config.IssuerURL()
+	names map[string]string         // tenant names, by issuer
+}
+
+// Resolve is the table's TenantResolver: a pool of no tenant's is refused
+// with ErrInvalidIssuer, and the TenantVerifier then makes no request.
+func (tt *tenantTable) Resolve(_ context.Context, iss string) (cognito.Config, error) {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	cfg, ok := tt.pools[iss]
+	if !ok {
+		return cognito.Config{}, cognito.ErrInvalidIssuer
+	}
+	return cfg, nil
+}
+
+func (tt *tenantTable) put(name string, cfg cognito.Config) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.pools[cfg.IssuerURL()] = cfg
+	tt.names[cfg.IssuerURL()] = name
+}
+
+func (tt *tenantTable) name(iss string) string {
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	return tt.names[iss]
+}
+
+// A SaaS API with a user pool per tenant, added while it runs: the
+// TenantVerifier asks the table of tenants for the pool of each token's
+// issuer, and verifies the token with that pool's keys.
+func ExampleNewTenantVerifier() {
+	acme, err := cognitotest.Start(cognitotest.WithPoolID("us-east-1_AcmeCorp1")) // stands in for a tenant's pool
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer acme.Close()
+	globex, err := cognitotest.Start(cognitotest.WithPoolID("eu-west-1_Globex001"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer globex.Close()
+
+	tenants := &tenantTable{pools: map[string]cognito.Config{}, names: map[string]string{}}
+	tenants.put("acme", acme.Config())
+	verifier, err := cognito.NewTenantVerifier(tenants.Resolve)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	api := cognito.RequireAccessToken(verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := cognito.AccessTokenFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s of %s", tok.Username, tenants.name(tok.Issuer))
+	}))
+	// What the operators' endpoint does for a tenant added, changed or
+	// removed: Forget applies it at once on this process.
+	addTenant := func(name string, cfg cognito.Config) {
+		tenants.put(name, cfg)
+		verifier.Forget(cfg.IssuerURL())
+	}
+
+	call := func(who, token string) {
+		req := httptest.NewRequest(http.MethodGet, "/me", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		fmt.Println(who+":", rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	call("acme", acme.MintAccessToken("alice"))
+	call("globex", globex.MintAccessToken("bob"))
+	addTenant("globex", globex.Config())
+	call("globex, added", globex.MintAccessToken("bob"))
+	// Output:
+	// acme: 200 hello alice of acme
+	// globex: 401 Unauthorized
+	// globex, added: 200 hello bob of globex
+}
+
+// The guides' TenantVerifier: a resolver over the service's tenants, and the
+// operators' endpoint that adds them.
+func Example_tenantVerifier() {
+	admin := http.NewServeMux() // the operators' own endpoint, not the API's
+	// README:
+	var mu sync.RWMutex
+	tenants := map[string]cognito.Config{} // by issuer: your database in a real service
+	verifier, err := cognito.NewTenantVerifier(func(ctx context.Context, iss string) (cognito.Config, error) {
+		mu.RLock()
+		defer mu.RUnlock()
+		cfg, ok := tenants[iss]
+		if !ok {
+			return cognito.Config{}, cognito.ErrInvalidIssuer // none of yours: refused, nothing fetched
+		}
+		return cfg, nil // any other error: 503, asked again on the next request
+	}, cognito.WithMaxTenants(5000)) // more than your tenants active at once
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", cognito.RequireAccessToken(verifier)(listOrders))
+
+	admin.HandleFunc("PUT /tenants/{name}", func(w http.ResponseWriter, r *http.Request) {
+		cfg := cognito.Config{UserPoolID: r.FormValue("user_pool_id"), ClientID: r.FormValue("client_id")}
+		if err := cfg.Validate(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		tenants[cfg.IssuerURL()] = cfg
+		mu.Unlock()
+		verifier.Forget(cfg.IssuerURL()) // at once here; other replicas within WithTenantTTL
+	})
+	_ = mux
+}

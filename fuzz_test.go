@@ -46,6 +46,8 @@ type fuzzVerifier struct {
 	seeds      []string
 	hits       *atomic.Int64 // JWKS requests
 	primed     int64
+	jwksURL    string
+	now        time.Time // the frozen clock's
 }
 
 func newFuzzVerifier(f *testing.F) *fuzzVerifier {
@@ -65,11 +67,12 @@ func newFuzzVerifier(f *testing.F) *fuzzVerifier {
 	f.Cleanup(srv.Close)
 
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	fz.jwksURL, fz.now = srv.URL+"/.well-known/jwks.json", now
 	at := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	v, err := cognito.NewVerifier(cognito.Config{
 		UserPoolID: cognitotest.DefaultPoolID,
 		ClientID:   cognitotest.DefaultClientID,
-		JWKSURL:    srv.URL + "/.well-known/jwks.json",
+		JWKSURL:    fz.jwksURL,
 	}, cognito.WithClock(func() time.Time { return now }))
 	if err != nil {
 		f.Fatal(err)

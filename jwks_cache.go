@@ -111,20 +111,25 @@ func (c *jwksCache) ready(kid string) *publicKey {
 
 // refreshDue reports whether set is old enough to refetch and no quiet
 // period holds the refetch back.
-func (c *jwksCache) refreshDue(set *keySet) bool {
-	return c.now().Sub(set.fetchedAt) >= c.refresh && !c.quiet()
+func (c *jwksCache) refreshDue(set *keySet) bool { return c.refreshDueAt(set, c.now()) }
+
+func (c *jwksCache) refreshDueAt(set *keySet, now time.Time) bool {
+	return now.Sub(set.fetchedAt) >= c.refresh && !c.quietAt(now)
 }
 
 // vouches reports whether a verified-token cache entry signed by key under
-// kid may still be served: key is the current set's for kid, and the set is
-// not due for a refresh. Otherwise the hit takes the full path once, which
-// refreshes the keys and drops the cached tokens of a key that left the JWKS.
-func (c *jwksCache) vouches(kid string, key *publicKey) bool {
+// kid may still be served at now: key is the current set's for kid, and the
+// set is not due for a refresh. Otherwise the hit takes the full path once,
+// which refreshes the keys and drops the cached tokens of a key that left the
+// JWKS.
+func (c *jwksCache) vouches(kid string, key *publicKey, now time.Time) bool {
 	set := c.current.Load()
-	return set != nil && set.keys[kid] == key && (c.pinned || !c.refreshDue(set))
+	return set != nil && set.keys[kid] == key && (c.pinned || !c.refreshDueAt(set, now))
 }
 
-func (c *jwksCache) quiet() bool { return c.now().UnixNano() < c.quietUntil.Load() }
+func (c *jwksCache) quiet() bool { return c.quietAt(c.now()) }
+
+func (c *jwksCache) quietAt(now time.Time) bool { return now.UnixNano() < c.quietUntil.Load() }
 
 func (c *jwksCache) startQuiet() {
 	wasQuiet := c.quiet()

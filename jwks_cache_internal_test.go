@@ -92,22 +92,22 @@ func TestParseJWKSizesAndExponents(t *testing.T) {
 func TestKeyCacheVouches(t *testing.T) {
 	c, clock := newTestCache()
 	key := &publicKey{pub: &rsa.PublicKey{N: modulus(t, 2048), E: 65537}}
-	assert.False(t, c.vouches("k", key), "no keys fetched yet")
+	assert.False(t, c.vouches("k", key, clock.now()), "no keys fetched yet")
 
 	c.current.Store(&keySet{keys: map[string]*publicKey{"k": key}, fetchedAt: clock.now()})
-	assert.True(t, c.vouches("k", key), "the current key")
-	assert.False(t, c.vouches("other", key), "a kid the set lacks")
+	assert.True(t, c.vouches("k", key, clock.now()), "the current key")
+	assert.False(t, c.vouches("other", key, clock.now()), "a kid the set lacks")
 	// The same kid with other material, or the same material parsed anew: the
 	// token takes the full path once, which checks it against the current key.
-	assert.False(t, c.vouches("k", &publicKey{pub: key.pub}), "a key that is no longer the current one")
+	assert.False(t, c.vouches("k", &publicKey{pub: key.pub}, clock.now()), "a key that is no longer the current one")
 
 	clock.advance(c.refresh - time.Nanosecond)
-	assert.True(t, c.vouches("k", key), "just before the refresh is due")
+	assert.True(t, c.vouches("k", key, clock.now()), "just before the refresh is due")
 	clock.advance(time.Nanosecond)
-	assert.False(t, c.vouches("k", key), "the refresh is due: the full path refreshes the keys")
+	assert.False(t, c.vouches("k", key, clock.now()), "the refresh is due: the full path refreshes the keys")
 
 	c.startQuiet() // a failed refresh: the held keys stay in use during the quiet period
-	assert.True(t, c.vouches("k", key), "a quiet period holds the refresh back")
+	assert.True(t, c.vouches("k", key, clock.now()), "a quiet period holds the refresh back")
 }
 
 func TestKeyCacheQuietPeriod(t *testing.T) {

@@ -49,10 +49,11 @@ type Verifier struct {
 	now               func() time.Time
 	leeway            time.Duration
 	keys              *jwksCache
-	cache             *tokenCache // nil when off
+	cache             *tokenCache // nil when off; shared by the pools of a TenantVerifier
 
 	revocations SessionStore  // nil when off; see WithRevocationList
 	clock       verifierClock // now and leeway, for the access tokens to carry
+	tenant      *tenantEntry  // the TenantVerifier's entry this Verifier serves; nil otherwise
 }
 
 // NewVerifier returns a Verifier for cfg, which must validate. It does no
@@ -62,6 +63,12 @@ type Verifier struct {
 // https://issuer-cognito-idp.<region>.amazonaws.com/<pool>.
 func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 	s := newSettings(opts)
+	return newVerifier(cfg, &s, newTokenCache(s.tokenCacheSize))
+}
+
+// newVerifier is NewVerifier with its settings resolved and its cache of
+// verified tokens given, so that a TenantVerifier's pools share one.
+func newVerifier(cfg Config, s *settings, cache *tokenCache) (*Verifier, error) {
 	clientIDs, err := verifierClientIDs(cfg, s.api.clientIDs)
 	if err != nil {
 		return nil, err
@@ -73,7 +80,7 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		checks:    s.api.checks,
 		now:       s.now,
 		leeway:    s.leeway,
-		cache:     newTokenCache(s.tokenCacheSize),
+		cache:     cache,
 
 		revocations: s.revocations,
 		clock:       verifierClock{now: s.now, leeway: s.leeway},
@@ -88,7 +95,7 @@ func NewVerifier(cfg Config, opts ...Option) (*Verifier, error) {
 		log:        s.api.logger,
 	}
 	if v.cache != nil {
-		v.keys.onChange = v.cache.retain
+		v.keys.onChange = func(set *keySet) { v.cache.retain(v, set) }
 	}
 	if s.api.hasJWKS {
 		if err := v.keys.pin(s.api.jwks); err != nil {
@@ -159,7 +166,14 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw string) (*IDToken, err
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	e, err := v.verify(ctx, raw, "id")
+	return v.verifyIDToken(ctx, raw, nil, time.Time{})
+}
+
+// verifyIDToken is VerifyIDToken, given the cache's entry for raw when the
+// caller looked it up already (nil: not looked up), and the time when the
+// caller read the clock already (zero: not read).
+func (v *Verifier) verifyIDToken(ctx context.Context, raw string, hit *verified, now time.Time) (*IDToken, error) {
+	e, err := v.verify(ctx, raw, "id", hit, now)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +196,14 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*AccessTo
 	if v == nil {
 		return nil, errNilVerifier
 	}
-	e, err := v.verify(ctx, raw, "access")
+	return v.verifyAccessToken(ctx, raw, nil, time.Time{})
+}
+
+// verifyAccessToken is VerifyAccessToken, given the cache's entry for raw
+// when the caller looked it up already (nil: not looked up), and the time
+// when the caller read the clock already (zero: not read).
+func (v *Verifier) verifyAccessToken(ctx context.Context, raw string, hit *verified, now time.Time) (*AccessToken, error) {
+	e, err := v.verify(ctx, raw, "access", hit, now)
 	if err != nil {
 		return nil, err
 	}
@@ -206,13 +227,24 @@ type verified struct {
 	exp, nbf, iat, authTime time.Time
 	id                      *IDToken
 	access                  *AccessToken
-	revKey                  string // the revocation list's key, when there is a list
+	revKey                  string    // the revocation list's key, when there is a list
+	by                      *Verifier // the Verifier that verified it, in a cache shared by several
 }
 
-func (v *Verifier) verify(ctx context.Context, raw, use string) (*verified, error) {
+// verify returns raw's verification, from the cache when it holds one by v
+// (hit, when not nil, is what the cache holds for raw) and otherwise by
+// checking everything. A hit reads the clock once (now, unless zero), as
+// clock reads are a good part of its cost.
+func (v *Verifier) verify(ctx context.Context, raw, use string, hit *verified, now time.Time) (*verified, error) {
 	if v.cache != nil {
-		if e := v.cache.get(raw); e != nil && e.use == use && v.keys.vouches(e.kid, e.key) {
-			if err := v.checkTimes(e.exp, e.nbf, e.iat, e.authTime); err != nil {
+		if hit == nil {
+			hit = v.cache.get(raw)
+		}
+		if hit != nil && now.IsZero() {
+			now = v.now()
+		}
+		if e := hit; e != nil && e.by == v && e.use == use && v.keys.vouches(e.kid, e.key, now) {
+			if err := v.checkTimesAt(now, e.exp, e.nbf, e.iat, e.authTime); err != nil {
 				v.cache.remove(raw)
 				return nil, err
 			}
@@ -315,7 +347,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw, use string) (*verified,
 	if c.sub == "" {
 		return nil, fmt.Errorf("%w: claims have no sub", ErrMalformedToken)
 	}
-	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat, authTime: c.authTime}
+	e := &verified{use: use, kid: hdr.kid, key: key, exp: c.exp, nbf: c.nbf, iat: c.iat, authTime: c.authTime, by: v}
 	if v.revocations != nil {
 		e.revKey = c.revocationKey()
 	}
@@ -366,11 +398,16 @@ func (v *Verifier) checkIssuerBeforeFetch(payload []byte) error {
 }
 
 // checkTimes applies exp, nbf, iat and auth_time to the clock, with the
-// leeway. A sign-in cannot have happened after its token was issued, so
-// auth_time gets iat's allowance: a later one is forged or from a broken clock,
-// and would pass any MaxAge of RequireStepUp.
+// leeway.
 func (v *Verifier) checkTimes(exp, nbf, iat, authTime time.Time) error {
-	now := v.now()
+	return v.checkTimesAt(v.now(), exp, nbf, iat, authTime)
+}
+
+// checkTimesAt applies exp, nbf, iat and auth_time to now, with the leeway.
+// A sign-in cannot have happened after its token was issued, so auth_time
+// gets iat's allowance: a later one is forged or from a broken clock, and
+// would pass any MaxAge of RequireStepUp.
+func (v *Verifier) checkTimesAt(now, exp, nbf, iat, authTime time.Time) error {
 	if !now.Before(exp.Add(v.leeway)) {
 		return fmt.Errorf("%w: exp %s is not after %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}

@@ -64,14 +64,16 @@ type authContext struct {
 //   - the pool's keys could not be fetched (ErrJWKSUnavailable), or the
 //     revocation list's store failed (ErrRevocationListUnavailable): 503 with
 //     no challenge, since the client's token may be fine and is worth retrying;
+//   - a TenantVerifier's resolver could not say which pool the token is of
+//     (ErrTenantUnavailable): 503 with no challenge;
 //   - a token on the revocation list (ErrTokenRevoked): 401 with
 //     error="invalid_token";
 //   - v is nil: 500 to every request that carries a token.
 //
-// v is a *Verifier, a *MultiPoolVerifier, or a verifier of the caller's; a
-// nil one of either type also answers 500. A rule of WithCheck that could not
-// decide (its error matches ErrEndpointUnavailable) makes it answer 503 with
-// no challenge, as for ErrJWKSUnavailable.
+// v is a *Verifier, a *MultiPoolVerifier, a *TenantVerifier, or a verifier
+// of the caller's; a nil one of these types also answers 500. A rule of
+// WithCheck that could not decide (its error matches ErrEndpointUnavailable)
+// makes it answer 503 with no challenge, as for ErrJWKSUnavailable.
 func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
@@ -93,7 +95,7 @@ func RequireAccessToken(v AccessTokenVerifier, opts ...MiddlewareOption) func(ht
 					refuse(w, http.StatusUnauthorized, s.realm, "", "")
 				case errors.Is(err, errMalformedRequest):
 					refuse(w, http.StatusBadRequest, s.realm, "invalid_request", "")
-				case errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrRevocationListUnavailable):
+				case errors.Is(err, ErrJWKSUnavailable), errors.Is(err, ErrRevocationListUnavailable), errors.Is(err, ErrTenantUnavailable):
 					refuse(w, http.StatusServiceUnavailable, "", "", "")
 				case errors.Is(err, ErrInvalidConfig):
 					refuse(w, http.StatusInternalServerError, "", "", "")

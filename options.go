@@ -35,6 +35,7 @@ type settings struct {
 	jwksMinRefetch time.Duration
 	tokenCacheSize int
 	revocations    SessionStore
+	tenants        tenantSettings // the options of NewTenantVerifier, at the end
 }
 
 // defaultHTTPClient follows no redirect: a redirected POST would resend the
@@ -297,6 +298,39 @@ func WithRevocationList(store SessionStore) Option {
 	return optionFunc(func(s *settings) {
 		if store != nil {
 			s.revocations = store
+		}
+	})
+}
+
+// The options of NewTenantVerifier; other constructors ignore them. Their
+// zero values mean the defaults.
+type tenantSettings struct {
+	max int
+	ttl time.Duration
+}
+
+// WithMaxTenants bounds the pools a TenantVerifier keeps a Verifier (and so
+// a cache of keys) for to n: when one more is resolved, the least recently
+// used is dropped, and its next token asks the resolver and fetches its keys
+// again. Set it above the number of tenants active at once. Default
+// DefaultMaxTenants; values <= 0 are ignored.
+func WithMaxTenants(n int) Option {
+	return optionFunc(func(s *settings) {
+		if n > 0 {
+			s.tenants.max = n
+		}
+	})
+}
+
+// WithTenantTTL sets how long a TenantVerifier uses the Config the resolver
+// gave for a pool before asking it again, which bounds how long a tenant
+// removed or changed elsewhere (on another replica, in the database) is
+// served as it was. Asking again keeps the pool's keys and cached tokens when
+// the Config is the same. Default DefaultTenantTTL; values <= 0 are ignored.
+func WithTenantTTL(d time.Duration) Option {
+	return optionFunc(func(s *settings) {
+		if d > 0 {
+			s.tenants.ttl = d
 		}
 	})
 }

@@ -53,12 +53,26 @@ func (c *tokenCache) removed(raw string) bool {
 
 func (c *tokenCache) remove(raw string) { c.removed(raw) }
 
-// retain drops the entries whose signing key is not in set with the same
-// material: a key removed or replaced in the JWKS revokes what it signed.
-func (c *tokenCache) retain(set *keySet) {
+// retain drops the entries of by whose signing key is not in set with the
+// same material: a key removed or replaced in the JWKS revokes what it
+// signed. The entries of other Verifiers sharing the cache are left alone.
+func (c *tokenCache) retain(by *Verifier, set *keySet) {
 	c.m.Range(func(k, v any) bool {
 		e := v.(*verified)
+		if e.by != by {
+			return true
+		}
 		if key := set.keys[e.kid]; key == nil || (key != e.key && !key.pub.Equal(e.key.pub)) {
+			c.removed(k.(string))
+		}
+		return true
+	})
+}
+
+// dropBy drops every entry of by, a Verifier that leaves the cache's users.
+func (c *tokenCache) dropBy(by *Verifier) {
+	c.m.Range(func(k, v any) bool {
+		if v.(*verified).by == by {
 			c.removed(k.(string))
 		}
 		return true

@@ -44,18 +44,27 @@ func TestTokenCacheRetain(t *testing.T) {
 	a := &publicKey{pub: &k1.PublicKey}
 	b := &publicKey{pub: &k2.PublicKey}
 
+	mine, other := &Verifier{}, &Verifier{}
 	c := newTokenCache(1024) // roomy: no entry may be evicted for want of space
-	c.put("signed-by-a", &verified{kid: "a", key: a})
-	c.put("signed-by-b", &verified{kid: "b", key: b})
-	c.put("signed-by-c", &verified{kid: "c", key: b})
+	c.put("signed-by-a", &verified{kid: "a", key: a, by: mine})
+	c.put("signed-by-b", &verified{kid: "b", key: b, by: mine})
+	c.put("signed-by-c", &verified{kid: "c", key: b, by: mine})
+	c.put("another pool's", &verified{kid: "c", key: b, by: other})
 
 	// The same material under a new pointer, as a refetch parses it, is kept;
 	// a kid whose material changed, and a kid that left, are dropped.
-	c.retain(&keySet{keys: map[string]*publicKey{
+	c.retain(mine, &keySet{keys: map[string]*publicKey{
 		"a": {pub: &rsa.PublicKey{N: k1.N, E: k1.E}},
 		"b": a,
 	}})
 	assert.NotNil(t, c.get("signed-by-a"))
 	assert.Nil(t, c.get("signed-by-b"))
 	assert.Nil(t, c.get("signed-by-c"))
+	assert.NotNil(t, c.get("another pool's"), "a shared cache keeps what another Verifier's keys signed")
+	assert.Equal(t, 2, c.len())
+
+	c.dropBy(other)
+	assert.Nil(t, c.get("another pool's"))
+	assert.NotNil(t, c.get("signed-by-a"), "dropBy drops only that Verifier's tokens")
+	assert.Equal(t, 1, c.len())
 }
