@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,6 +17,21 @@ const (
 	// Cognito or the store, requests whose tokens still work are served
 	// without another attempt.
 	refreshBackoff = 10 * time.Second
+	// refreshLeaseLabel starts the store key of a session's refresh lease.
+	refreshLeaseLabel = "cognito-refresh:"
+)
+
+// Why a refresh did not happen, when the session lives on: Require serves
+// tokens that still work, and answers 503 otherwise.
+var (
+	// errRefreshRefused: Cognito refused the refresh token, and the
+	// session may live on: its tokens still work (another replica may have
+	// spent the token and be storing its successor), or the store no longer
+	// holds the refused token.
+	errRefreshRefused = errors.New("cognito: the session's refresh token was refused")
+	// errRefreshElsewhere: another replica holds the session's refresh
+	// lease and has not stored its tokens yet.
+	errRefreshElsewhere = errors.New("cognito: another replica is refreshing the session")
 )
 
 // refresh renews the session's tokens, once per session in this process
@@ -41,7 +57,9 @@ func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, err
 	}
 }
 
-// doRefresh is one refresh of the session under key.
+// doRefresh is one refresh of the session under key. With a LeaseStore it
+// first takes the session's refresh lease, so that replicas do not spend one
+// rotating refresh token twice.
 func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, error) {
 	cur, err := s.find(ctx, key)
 	switch {
@@ -61,64 +79,188 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 		}
 		return next, nil
 	}
-	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
-	if err == nil {
-		// A sign-out may have deleted the session while the refresh was on
-		// its way: storing the successor would bring the session back. The
-		// store offers no compare-and-set, so this narrows the window to
-		// the time between this read and the commit below.
-		if again, ferr := s.find(ctx, key); ferr == nil && again == nil {
-			if rerr := s.flow.Client.Revoke(ctx, tokens.RefreshToken); rerr != nil {
-				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a session signed out during its refresh", "err", rerr)
-			}
-			return nil, errSignedOut
+	if ls, ok := s.store.(LeaseStore); ok {
+		var held bool
+		if cur, held, err = s.lease(ctx, ls, key, cur); !held {
+			return cur, err
 		}
-		next := *cur
-		now := s.now()
-		next.setTokens(tokens, now)
-		next.lastSeen = now
-		if err := s.commit(ctx, key, &next); err != nil {
-			// With rotation, cur's refresh token is spent: keep its successor
-			// for the next try, or the session would be lost with the store.
-			s.pending.put(key, cur.refreshToken, &next)
-			return nil, err
-		}
-		return &next, nil
+		defer s.unlease(ctx, key)
 	}
-	if !errors.Is(err, ErrInvalidGrant) {
+	return s.spend(ctx, key, cur)
+}
+
+// spend refreshes cur's tokens with its refresh token and stores them.
+func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
+	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
+	if errors.Is(err, ErrInvalidGrant) {
+		return s.refused(ctx, key, cur)
+	}
+	if err != nil {
 		return nil, err
 	}
-	// Refused: the refresh token died, or another replica rotated it a
-	// moment ago and is storing its successor. Watch the store for that.
+	// A sign-out may have deleted the session while the refresh was on its
+	// way: storing the successor would bring the session back. The store
+	// offers no compare-and-set, so this narrows the window to the time
+	// between this read and the commit below.
+	if again, ferr := s.find(ctx, key); ferr == nil && again == nil {
+		if rerr := s.flow.Client.Revoke(ctx, tokens.RefreshToken); rerr != nil {
+			s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a session signed out during its refresh", "err", rerr)
+		}
+		return nil, errSignedOut
+	}
+	next := *cur
+	now := s.now()
+	next.setTokens(tokens, now)
+	next.lastSeen = now
+	if err := s.commit(ctx, key, &next); err != nil {
+		// With rotation, cur's refresh token is spent: keep its successor
+		// for the next try, or the session would be lost with the store.
+		s.pending.put(key, cur.refreshToken, &next)
+		return nil, err
+	}
+	return &next, nil
+}
+
+// refused handles a refresh that Cognito refused with invalid_grant. The
+// refresh token died, or another replica spent it a moment ago and is
+// storing its successor (rotation without a retry grace period), or did and
+// could not store it. Which of these it was, only the store can tell, and
+// only once that replica's write is in: so the session ends only when its
+// tokens have expired and the store, read again for the race wait, still
+// holds the refused token, and the delete worked. Until then it lives on:
+// its tokens are served while they work, and it is answered 503 after.
+func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
+	valid := s.now().Before(cur.expiry)
 	delay, waited := 10*time.Millisecond, time.Duration(0)
 	for {
-		again, ferr := s.find(ctx, key)
+		again, err := s.find(ctx, key)
 		switch {
-		case ferr != nil:
-			return nil, ferr
+		case err != nil:
+			return nil, err
 		case again == nil:
 			return nil, errSignedOut
-		case again.refreshToken != cur.refreshToken && !s.needsRefresh(again, s.now()):
-			return again, nil
+		case again.refreshToken != cur.refreshToken:
+			return s.adopt(ctx, again, "Cognito refused the refresh token, which that replica spent"), nil
 		}
-		if waited >= s.raceWait {
+		if valid || waited >= s.raceWait {
 			break
 		}
-		d := min(delay, s.raceWait-waited)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w: %w", ErrEndpointUnavailable, ctx.Err())
+		if waited, delay, err = s.pause(ctx, delay, waited); err != nil {
+			return nil, err
 		}
-		waited, delay = waited+d, delay*2
 	}
-	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused", "err", err)
-	if derr := s.delete(ctx, key); derr != nil {
-		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", derr)
+	if valid {
+		return nil, errRefreshRefused
+	}
+	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused")
+	if err := s.delete(ctx, key); err != nil {
+		// Nobody else could end it for good either: the next request,
+		// with the store back, decides again.
+		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
+		return nil, err
 	}
 	return nil, errSignedOut
+}
+
+// pause waits delay, at most what is left of the race wait after waited,
+// and returns the time waited and the next delay.
+func (s *Sessions) pause(ctx context.Context, delay, waited time.Duration) (time.Duration, time.Duration, error) {
+	d := min(delay, s.raceWait-waited)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return waited + d, delay * 2, nil
+	case <-ctx.Done():
+		return waited, delay, fmt.Errorf("%w: %w", ErrEndpointUnavailable, ctx.Err())
+	}
+}
+
+// refreshLeaseKey is the store key of the refresh lease of the session
+// under key.
+func refreshLeaseKey(key string) string {
+	return refreshLeaseLabel + strings.TrimPrefix(key, sessionKeyLabel)
+}
+
+// lease takes the session's refresh lease, and reports whether it did. It
+// then returns the session as read under the lease: another replica may
+// have stored its refresh and let the lease go since cur was read. When
+// another replica holds the lease, it returns that replica's tokens if the
+// store has them by then, or errRefreshElsewhere: at once while cur's
+// tokens still work, after watching the store for the race wait when they
+// have expired. A store that cannot take the lease cannot take the
+// successor either: the refresh token is not spent.
+func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *sessionRecord) (*sessionRecord, bool, error) {
+	delay, waited := 10*time.Millisecond, time.Duration(0)
+	for {
+		lctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+		held, err := ls.Lease(lctx, refreshLeaseKey(key), []byte{1}, s.now().Add(refreshTimeout))
+		cancel()
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+		}
+		if held {
+			again, err := s.find(ctx, key)
+			switch {
+			case err == nil && again != nil && s.needsRefresh(again, s.now()):
+				return again, true, nil
+			case err == nil && again == nil:
+				err = errSignedOut
+			case err == nil:
+				again = s.adopt(ctx, again, "it stored them before this replica took the refresh lease")
+			}
+			s.unlease(ctx, key)
+			return again, false, err
+		}
+		if s.now().Before(cur.expiry) || waited >= s.raceWait {
+			return nil, false, errRefreshElsewhere
+		}
+		if waited, delay, err = s.pause(ctx, delay, waited); err != nil {
+			return nil, false, err
+		}
+		again, err := s.find(ctx, key)
+		switch {
+		case err != nil:
+			return nil, false, err
+		case again == nil:
+			return nil, false, errSignedOut
+		case again.refreshToken != cur.refreshToken || !s.needsRefresh(again, s.now()):
+			return s.adopt(ctx, again, "it held the refresh lease"), false, nil
+		}
+	}
+}
+
+// unlease lets the session's refresh lease go: it is an entry like any
+// other, which Delete ends. Should that fail, the lease ends on its own
+// within refreshTimeout.
+func (s *Sessions) unlease(ctx context.Context, key string) {
+	if err := s.delete(ctx, refreshLeaseKey(key)); err != nil {
+		s.log.WarnContext(ctx, "cognito: cannot let a session's refresh lease go", "err", err)
+	}
+}
+
+// adopt logs that the session's refresh is another replica's, whose tokens
+// the store holds now, and returns rec.
+func (s *Sessions) adopt(ctx context.Context, rec *sessionRecord, how string) *sessionRecord {
+	s.log.InfoContext(ctx, "cognito: took the tokens another replica refreshed", "how", how)
+	return rec
+}
+
+// logRefreshFailure logs why Require could not refresh a session and serves
+// its tokens (valid) or answers 503. A replica that lost the race for a
+// rotating refresh token is ordinary, not a warning.
+func (s *Sessions) logRefreshFailure(ctx context.Context, err error, valid bool) {
+	switch {
+	case errors.Is(err, errRefreshElsewhere):
+		s.log.DebugContext(ctx, "cognito: another replica is refreshing the session", "tokens_work", valid)
+	case errors.Is(err, errRefreshRefused):
+		s.log.InfoContext(ctx, "cognito: the refresh token was refused while the session's tokens still work; "+
+			"another replica may have spent it, so they are served until they expire")
+	case valid:
+		s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
+	default:
+		s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
+	}
 }
 
 // needsRefresh reports whether rec's tokens are within the refresh margin of
@@ -206,5 +348,3 @@ func (b *refreshBackoffs) clear(key string) {
 	defer b.mu.Unlock()
 	delete(b.until, key)
 }
-
-// headerRecorder catches what LoginFlow.Start writes, so that Login can add

@@ -38,9 +38,8 @@ const (
 	// DefaultRefreshTokenLifetime is the app client's refresh token
 	// lifetime that Sessions assumes unless told: Cognito's default.
 	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
-	// DefaultRefreshRaceWait is how long a refresh refused with
-	// invalid_grant keeps re-reading the store for another replica's
-	// rotated tokens before it ends the session.
+	// DefaultRefreshRaceWait is how long, once a session's tokens have
+	// expired, a refresh waits for another replica's (WithRefreshRaceWait).
 	DefaultRefreshRaceWait = 2 * time.Second
 	// DefaultStoreTimeout bounds each call to a store that takes a context
 	// (scs's CtxStore methods).
@@ -71,9 +70,15 @@ const (
 //
 // Refreshes are shared: however many requests of one session arrive at
 // once, one process refreshes once and the others wait for its result.
-// Across replicas with refresh token rotation (and no retry grace period), a
-// replica whose refresh Cognito refuses re-reads the store and uses the
-// tokens another replica stored, instead of signing the user out.
+// Across replicas, a store with Lease (LeaseStore, as MemoryStore and
+// redisstore have) lets one replica refresh a session while the others
+// serve its tokens until they expire, and then wait for the new ones, so
+// that a rotating refresh token is spent once. With a store without it,
+// refresh token rotation and no retry grace period, a replica whose refresh
+// Cognito refuses serves the session's tokens while they work and takes the
+// tokens another replica stores; it ends the session only once the tokens
+// have expired and the store, read again, still holds the refused refresh
+// token.
 //
 // Failures keep sessions: a store, token endpoint or JWKS that fails answers
 // 503 and the session works again once it is back. An unknown, expired,
@@ -494,9 +499,9 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 			// them, and let the next requests do the same for a while
 			// without waiting on another attempt.
 			s.backoff.start(key, now.Add(refreshBackoff))
-			s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
+			s.logRefreshFailure(ctx, err, true)
 		default:
-			s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
+			s.logRefreshFailure(ctx, err, false)
 			return nil, err
 		}
 	}
@@ -696,6 +701,7 @@ func sessionKey(id string) string {
 	return sessionKeyLabel + base64.RawURLEncoding.EncodeToString(h[:])
 }
 
+// headerRecorder catches what LoginFlow.Start writes, so that Login can add
 // its cookie to the redirect.
 type headerRecorder struct {
 	header http.Header
