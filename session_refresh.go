@@ -126,9 +126,10 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 // storing its successor (rotation without a retry grace period), or did and
 // could not store it. Which of these it was, only the store can tell, and
 // only once that replica's write is in: so the session ends only when its
-// tokens have expired and the store, read again for the race wait, still
-// holds the refused token, and the delete worked. Until then it lives on:
-// its tokens are served while they work, and it is answered 503 after.
+// tokens have expired, the store, read again for the race wait, still holds
+// the refused token, takes a write (one that refuses them may have refused
+// the other replica's) and deletes the session. Until then it lives on: its
+// tokens are served while they work, and it is answered 503 after.
 func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
 	valid := s.now().Before(cur.expiry)
 	delay, waited := 10*time.Millisecond, time.Duration(0)
@@ -152,6 +153,9 @@ func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) 
 	if valid {
 		return nil, errRefreshRefused
 	}
+	if err := s.probeWrites(ctx, key); err != nil {
+		return nil, err
+	}
 	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused")
 	if err := s.delete(ctx, key); err != nil {
 		// Nobody else could end it for good either: the next request,
@@ -160,6 +164,20 @@ func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) 
 		return nil, err
 	}
 	return nil, errSignedOut
+}
+
+// probeWrites checks that the store takes writes, with an entry under the
+// session's lease key (which a replica that holds the lease holds already),
+// deleted at once. A Redis at maxmemory refuses writes and takes deletes.
+func (s *Sessions) probeWrites(ctx context.Context, key string) error {
+	cctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
+	defer cancel()
+	if err := commitTo(cctx, s.store, refreshLeaseKey(key), []byte{1}, s.now().Add(refreshTimeout)); err != nil {
+		s.log.ErrorContext(ctx, "cognito: the store refuses writes; a refresh token it may not have taken keeps its session", "err", err)
+		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
+	}
+	s.unlease(ctx, key)
+	return nil
 }
 
 // pause waits delay, at most what is left of the race wait after waited,

@@ -114,12 +114,13 @@ func (s *gatedStore) Commit(id string, data []byte, expiry time.Time) error {
 	return s.testStore.Commit(id, data, expiry)
 }
 
-// refuseWrites makes the store refuse every write (Commit, Delete and, for a
+// refuseWrites makes the store refuse every Commit (and, for a
 // leasingStore, Lease) until the returned function is called, as a Redis at
-// maxmemory with noeviction refuses them.
-func (s *gatedStore) refuseWrites() (back func()) {
+// maxmemory with noeviction does; Deletes too when deletes is set (a Redis
+// at maxmemory takes them).
+func (s *gatedStore) refuseWrites(deletes bool) (back func()) {
 	s.failCommit.Store(true)
-	s.failDelete.Store(true)
+	s.failDelete.Store(deletes)
 	return func() {
 		s.failCommit.Store(false)
 		s.failDelete.Store(false)
@@ -299,72 +300,83 @@ func await[T any](t *testing.T, ch <-chan T, what string) T {
 const refreshBackoffForTests = 10 * time.Second
 
 // TestSessionsStoreThatRefusesWritesSignsNobodyOut: while the shared store
-// refuses writes (a Redis at maxmemory with noeviction), a refresh on
-// either replica costs the user nothing: tokens that still work are served,
-// expired ones get 503 with the cookie kept (B's delete of a session it
-// took for dead fails too), and once the store is back both replicas serve
-// the session with no new sign-in, whichever is asked first. Without Lease,
-// A spent the refresh token and holds its successor in memory: asked first
-// at expiry, B, refused and finding the spent token still stored, ends the
-// session, which is what a store that lost a write can cost.
+// refuses writes (as a Redis at maxmemory with noeviction does, taking
+// deletes still, or deletes too), a refresh on either replica costs the
+// user nothing: tokens that still work are served, expired ones get 503
+// with the cookie kept, and once the store is back both replicas serve the
+// session with no new sign-in, whichever is asked first. Without Lease, A
+// spent the refresh token and holds its successor in memory: asked first at
+// expiry once the store is back, B, refused and finding the spent token
+// still stored, ends the session, which is what a store that lost a write
+// can cost.
 func TestSessionsStoreThatRefusesWritesSignsNobodyOut(t *testing.T) {
 	for _, kind := range storeKinds {
-		for _, tc := range []struct {
-			name      string
-			advance   time.Duration
-			status    int  // while the store refuses writes
-			bFirst    bool // B, not A, is asked first once the store is back
-			signedOut bool // ... and ends the session
-		}{
-			{"tokens still valid, A asked first when back", 56 * time.Minute, http.StatusOK, false, false},
-			{"tokens still valid, B asked first when back", 56 * time.Minute, http.StatusOK, true, false},
-			{"tokens expired, A asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, false, false},
-			{"tokens expired, B asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, true, !kind.lease},
-		} {
-			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
-				f, a, b, as, bs, user := rotatingFixture(t, kind.lease)
-				key := storeKey(user.cookie("cognito-session"))
-				before := b.last.Load().AccessToken
-				f.clock.Advance(tc.advance)
-				f.pool.ResetCounts()
-				backA, backB := as.refuseWrites(), bs.refuseWrites()
-
-				for _, rep := range []*replica{a, b, a, b} {
-					res := user.get(rep)
-					assert.Equal(t, tc.status, res.StatusCode, body(res))
-					assert.False(t, cookieCleared(res), "the session cookie is kept")
-				}
-				_, found, err := f.mem.Find(key)
-				require.NoError(t, err)
-				require.True(t, found, "the session is in the store")
-				if kind.lease {
-					assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "no lease, no refresh token spent")
-				}
-
-				backA()
-				backB()
-				f.clock.Advance(refreshBackoffForTests)
-				order := []*replica{a, b, a}
-				if tc.bFirst {
-					order = []*replica{b, a, b}
-				}
-				if tc.signedOut {
-					res := user.get(b)
-					assert.Equal(t, http.StatusUnauthorized, res.StatusCode, body(res))
-					assert.True(t, cookieCleared(res))
-					return
-				}
-				for _, rep := range order {
-					res := user.get(rep)
-					require.Equal(t, http.StatusOK, res.StatusCode, body(res))
-					assert.False(t, cookieCleared(res))
-				}
-				fresh := a.last.Load().AccessToken
-				assert.NotEqual(t, before, fresh, "refreshed tokens")
-				assert.Equal(t, fresh, b.last.Load().AccessToken, "one set of tokens on both replicas")
-				assert.Zero(t, f.pool.Requests(cognitotest.EndpointAuthorize), "no new sign-in")
-			})
+		for _, deletes := range []bool{false, true} {
+			testStoreThatRefusesWrites(t, kind.name, kind.lease, deletes)
 		}
+	}
+}
+
+func testStoreThatRefusesWrites(t *testing.T, kindName string, lease, deletes bool) {
+	refused := "refusing writes, taking deletes"
+	if deletes {
+		refused = "refusing writes and deletes"
+	}
+	for _, tc := range []struct {
+		name      string
+		advance   time.Duration
+		status    int  // while the store refuses writes
+		bFirst    bool // B, not A, is asked first once the store is back
+		signedOut bool // ... and ends the session
+	}{
+		{"tokens still valid, A asked first when back", 56 * time.Minute, http.StatusOK, false, false},
+		{"tokens still valid, B asked first when back", 56 * time.Minute, http.StatusOK, true, false},
+		{"tokens expired, A asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, false, false},
+		{"tokens expired, B asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, true, !lease},
+	} {
+		t.Run(kindName+"/"+refused+"/"+tc.name, func(t *testing.T) {
+			f, a, b, as, bs, user := rotatingFixture(t, lease)
+			key := storeKey(user.cookie("cognito-session"))
+			before := b.last.Load().AccessToken
+			f.clock.Advance(tc.advance)
+			f.pool.ResetCounts()
+			backA, backB := as.refuseWrites(deletes), bs.refuseWrites(deletes)
+
+			for _, rep := range []*replica{a, b, a, b} {
+				res := user.get(rep)
+				assert.Equal(t, tc.status, res.StatusCode, body(res))
+				assert.False(t, cookieCleared(res), "the session cookie is kept")
+			}
+			_, found, err := f.mem.Find(key)
+			require.NoError(t, err)
+			require.True(t, found, "the session is in the store")
+			if lease {
+				assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "no lease, no refresh token spent")
+			}
+
+			backA()
+			backB()
+			f.clock.Advance(refreshBackoffForTests)
+			order := []*replica{a, b, a}
+			if tc.bFirst {
+				order = []*replica{b, a, b}
+			}
+			if tc.signedOut {
+				res := user.get(b)
+				assert.Equal(t, http.StatusUnauthorized, res.StatusCode, body(res))
+				assert.True(t, cookieCleared(res))
+				return
+			}
+			for _, rep := range order {
+				res := user.get(rep)
+				require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+				assert.False(t, cookieCleared(res))
+			}
+			fresh := a.last.Load().AccessToken
+			assert.NotEqual(t, before, fresh, "refreshed tokens")
+			assert.Equal(t, fresh, b.last.Load().AccessToken, "one set of tokens on both replicas")
+			assert.Zero(t, f.pool.Requests(cognitotest.EndpointAuthorize), "no new sign-in")
+		})
 	}
 }
 
@@ -570,5 +582,44 @@ func TestSessionsEventsDuringARefreshRace(t *testing.T) {
 				f.assertNoLease(t, sid)
 			}
 		})
+	}
+}
+
+// TestSessionsDeadRefreshTokenEndsTheSession: a refresh token that really
+// died (its lifetime is over) ends the session once the tokens have
+// expired, with nothing of the refresh left in the store; but a store that
+// fails to delete the session keeps the cookie and answers 503, and the
+// session ends once the store is back.
+func TestSessionsDeadRefreshTokenEndsTheSession(t *testing.T) {
+	for _, kind := range storeKinds {
+		for _, deleteFails := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, delete fails %v", kind.name, deleteFails), func(t *testing.T) {
+				f := newSessionFixture(t, cognitotest.WithTokenLifetimes(time.Hour, 2*time.Hour))
+				app, store := f.replicaOn(t, kind.lease, cognito.WithRefreshRaceWait(0))
+				user := f.browser()
+				user.signIn(t, app, "")
+				sid := user.cookie("cognito-session")
+				f.clock.Advance(2 * time.Hour) // the refresh token expired
+
+				store.failDelete.Store(deleteFails)
+				res := user.get(app)
+				if deleteFails {
+					assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+					assert.False(t, cookieCleared(res), "a failed delete never clears the cookie")
+					_, found, err := f.mem.Find(storeKey(sid))
+					require.NoError(t, err)
+					assert.True(t, found)
+					store.failDelete.Store(false)
+					// With Lease, the lease that could not be let go holds
+					// the next try back until it ends, 30 s on.
+					f.clock.Advance(30 * time.Second)
+					res = user.get(app)
+				}
+				assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+				assert.True(t, cookieCleared(res))
+				assert.Zero(t, f.mem.Len(), "neither the session nor a lease or probe is left")
+				assert.Contains(t, f.logs.String(), `msg="cognito: session ended" reason="the refresh token was refused"`)
+			})
+		}
 	}
 }
