@@ -19,6 +19,9 @@ const (
 	refreshBackoff = 10 * time.Second
 	// refreshLeaseLabel starts the store key of a session's refresh lease.
 	refreshLeaseLabel = "cognito-refresh:"
+	// flushBatch is how many held successors a refresh that finds no slot
+	// for its own tries to store first.
+	flushBatch = 8
 )
 
 // Why a refresh did not happen, when the session lives on: Require serves
@@ -32,6 +35,9 @@ var (
 	// errRefreshElsewhere: another replica holds the session's refresh
 	// lease and has not stored its tokens yet.
 	errRefreshElsewhere = errors.New("cognito: another replica is refreshing the session")
+	// errPendingFull: so many refreshed sessions await a failing store that
+	// the successor of one more refresh would have nowhere to wait.
+	errPendingFull = fmt.Errorf("%w: %d refreshed sessions await the store already", ErrSessionStoreUnavailable, maxPending)
 )
 
 // refresh renews the session's tokens, once per session in this process
@@ -43,7 +49,11 @@ func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, err
 	ch := s.group.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		defer cancel()
-		return s.doRefresh(fctx, key)
+		rec, err := s.doRefresh(fctx, key)
+		if errors.Is(err, errSignedOut) {
+			s.forget(fctx, key, "")
+		}
+		return rec, err
 	})
 	select {
 	case res := <-ch:
@@ -74,9 +84,10 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 		// An earlier refresh spent cur's refresh token but could not store
 		// its successor: store it now.
 		if err := s.commit(ctx, key, next); err != nil {
-			s.pending.put(key, cur.refreshToken, next)
+			s.pending.put(key, cur.refreshToken, next, s.expiryOf(next), s.now())
 			return nil, err
 		}
+		s.pending.release()
 		return next, nil
 	}
 	if ls, ok := s.store.(LeaseStore); ok {
@@ -89,8 +100,22 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 	return s.spend(ctx, key, cur)
 }
 
-// spend refreshes cur's tokens with its refresh token and stores them.
+// spend refreshes cur's tokens with its refresh token and stores them. With
+// rotation the refresh token is spent from then on, so a slot for its
+// successor is promised first: should the store fail, the successor waits
+// in memory for the next try instead of being lost, and when no slot is
+// left, nor freed by storing held successors, the refresh token is not
+// spent at all.
 func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
+	if !s.pending.reserve(s.now()) && !(s.storeHeld(ctx) && s.pending.reserve(s.now())) {
+		return nil, errPendingFull
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			s.pending.release()
+		}
+	}()
 	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
 	if errors.Is(err, ErrInvalidGrant) {
 		return s.refused(ctx, key, cur)
@@ -115,7 +140,8 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 	if err := s.commit(ctx, key, &next); err != nil {
 		// With rotation, cur's refresh token is spent: keep its successor
 		// for the next try, or the session would be lost with the store.
-		s.pending.put(key, cur.refreshToken, &next)
+		s.pending.put(key, cur.refreshToken, &next, s.expiryOf(&next), now)
+		kept = true
 		return nil, err
 	}
 	return &next, nil
@@ -281,6 +307,47 @@ func (s *Sessions) logRefreshFailure(ctx context.Context, err error, valid bool)
 	}
 }
 
+// storeHeld stores up to flushBatch of the successors held for the store,
+// as their sessions' next refreshes here would, and drops those whose
+// session moved on or is gone, so that a store back from an outage frees
+// the slots of users who have not come back. It reports whether it freed
+// any, and stops at the first failure of the store.
+func (s *Sessions) storeHeld(ctx context.Context) bool {
+	freed := false
+	for _, key := range s.pending.keys(flushBatch) {
+		cur, err := s.find(ctx, key)
+		if err != nil {
+			return freed
+		}
+		spent := "" // no session: take drops the successor
+		if cur != nil {
+			spent = cur.refreshToken
+		}
+		if next := s.pending.take(key, spent); next != nil {
+			if err := s.commit(ctx, key, next); err != nil {
+				s.pending.put(key, spent, next, s.expiryOf(next), s.now())
+				return freed
+			}
+			s.pending.release()
+		}
+		freed = true
+	}
+	return freed
+}
+
+// forget drops what this process holds for a session that ended: its
+// back-off and a successor waiting for the store, whose refresh token is
+// revoked (nobody will ever use it) unless it is revoked, the one the
+// caller revoked already.
+func (s *Sessions) forget(ctx context.Context, key, revoked string) {
+	s.backoff.clear(key)
+	if next := s.pending.drop(key); next != nil && next.refreshToken != revoked {
+		if err := s.flow.Client.Revoke(ctx, next.refreshToken); err != nil {
+			s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token held for an ended session", "err", err)
+		}
+	}
+}
+
 // needsRefresh reports whether rec's tokens are within the refresh margin of
 // their expiry (or half their lifetime, when that is shorter).
 func (s *Sessions) needsRefresh(rec *sessionRecord, now time.Time) bool {
@@ -294,29 +361,64 @@ func (s *Sessions) refreshAt(rec *sessionRecord) time.Time {
 
 // pendingCommits holds refreshed sessions that the store failed to take,
 // keyed by session, with the refresh token they replace: with rotation that
-// one is spent, and the successor must not be lost.
+// one is spent, and the successor must not be lost. It holds at most
+// maxPending, counting the slots promised to refreshes in flight, so that
+// no refresh is made whose successor would have nowhere to wait. Each entry
+// lives until its session's idle deadline, and goes earlier with the
+// session.
 type pendingCommits struct {
-	mu sync.Mutex
-	m  map[string]pendingCommit
+	mu       sync.Mutex
+	m        map[string]pendingCommit
+	promised int       // slots promised to refreshes in flight
+	swept    time.Time // when entries past their deadline were last dropped
 }
 
 type pendingCommit struct {
-	spent string
-	rec   *sessionRecord
+	spent    string
+	rec      *sessionRecord
+	deadline time.Time
 }
 
-func (p *pendingCommits) put(key, spent string, rec *sessionRecord) {
+// reserve promises a slot for one successor, and reports whether there was
+// one left. The promise ends with put or release. Entries past their
+// deadline are dropped first when no slot is left, and once a sweepInterval
+// anyway, so that none outlives its session for long.
+func (p *pendingCommits) reserve(now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.m)+p.promised >= maxPending || now.Sub(p.swept) >= sweepInterval {
+		p.sweep(now)
+	}
+	if len(p.m)+p.promised >= maxPending {
+		return false
+	}
+	p.promised++
+	return true
+}
+
+// release gives back a promised slot that was not needed.
+func (p *pendingCommits) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.promised--
+}
+
+// put keeps rec, the successor of refresh token spent, until deadline, in
+// the slot that reserve or take promised, first dropping the entries past
+// their deadline.
+func (p *pendingCommits) put(key, spent string, rec *sessionRecord, deadline, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.promised--
+	p.sweep(now)
 	if p.m == nil {
 		p.m = map[string]pendingCommit{}
 	}
-	if _, ok := p.m[key]; ok || len(p.m) < maxPending {
-		p.m[key] = pendingCommit{spent: spent, rec: rec}
-	}
+	p.m[key] = pendingCommit{spent: spent, rec: rec, deadline: deadline}
 }
 
-// take returns and forgets the successor of refresh token spent, if held.
+// take returns and forgets the successor of refresh token spent, if held;
+// its slot stays promised, for put or release.
 func (p *pendingCommits) take(key, spent string) *sessionRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -328,12 +430,49 @@ func (p *pendingCommits) take(key, spent string) *sessionRecord {
 	if pc.spent != spent {
 		return nil // the store moved on without it
 	}
+	p.promised++
 	return pc.rec
 }
 
+// keys returns the keys of up to n held successors.
+func (p *pendingCommits) keys(n int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := make([]string, 0, min(n, len(p.m)))
+	for key := range p.m {
+		if len(keys) == n {
+			break
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// drop forgets key's successor and returns it, if one was held.
+func (p *pendingCommits) drop(key string) *sessionRecord {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc, ok := p.m[key]
+	delete(p.m, key)
+	if !ok {
+		return nil
+	}
+	return pc.rec
+}
+
+// sweep drops the entries past their deadline. p.mu is held.
+func (p *pendingCommits) sweep(now time.Time) {
+	p.swept = now
+	for key, pc := range p.m {
+		if !now.Before(pc.deadline) {
+			delete(p.m, key)
+		}
+	}
+}
+
 // refreshBackoffs remembers, per session, until when a failed refresh is not
-// retried while the tokens still work. Bounded: when full, sessions simply
-// retry on every request.
+// retried while the tokens still work. Bounded: when full of entries that
+// still hold, sessions simply retry on every request.
 type refreshBackoffs struct {
 	mu    sync.Mutex
 	until map[string]time.Time
@@ -350,9 +489,16 @@ func (b *refreshBackoffs) holds(key string, now time.Time) bool {
 	return ok
 }
 
-func (b *refreshBackoffs) start(key string, until time.Time) {
+// start holds key's refreshes back until until, first dropping the entries
+// that are over.
+func (b *refreshBackoffs) start(key string, until, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for k, t := range b.until {
+		if !now.Before(t) {
+			delete(b.until, k)
+		}
+	}
 	if b.until == nil {
 		b.until = map[string]time.Time{}
 	}

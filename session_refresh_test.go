@@ -623,3 +623,204 @@ func TestSessionsDeadRefreshTokenEndsTheSession(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsNoRefreshWithoutRoomForTheSuccessor: a process holds at most
+// cognito.MaxPending successors for a store that refused them. When that
+// many are held and none can be stored or dropped, a refresh does not spend
+// the rotating refresh token, whose successor could not be kept: the
+// tokens are served while they work, and 503 after. Once the store takes
+// writes again, a refresh first stores a few held successors, freeing their
+// slots; successors whose session is gone, or past their deadline, make
+// room too.
+func TestSessionsNoRefreshWithoutRoomForTheSuccessor(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fill      int
+		inStore   bool          // the fillers' sessions are in the store
+		deadline  time.Duration // of the fillers, from the fill
+		refused   bool          // the store refuses writes: the fillers cannot be stored
+		spent     bool          // the refresh token was spent
+		heldAfter int
+	}{
+		{"one slot left", cognito.MaxPending - 1, true, 24 * time.Hour, true, true, cognito.MaxPending},
+		{"full, and the store refuses the held successors", cognito.MaxPending, true, 24 * time.Hour, true, false, cognito.MaxPending},
+		{"full, and the store takes the held successors", cognito.MaxPending, true, 24 * time.Hour, false, true, cognito.MaxPending - 8},
+		{"full, of sessions that are gone", cognito.MaxPending, false, 24 * time.Hour, true, true, cognito.MaxPending - 8 + 1},
+		{"full, past their deadline", cognito.MaxPending, true, time.Minute, true, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+			app, store := f.replicaOn(t, false)
+			user := f.browser()
+			user.signIn(t, app, "")
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+			before := app.last.Load().AccessToken
+			cognito.FillHeldForStore(t, app.sessions, tc.fill, f.clock.Now().Add(tc.deadline), tc.inStore)
+			f.clock.Advance(56 * time.Minute) // inside the margin, the tokens still work
+			f.pool.ResetCounts()
+			if tc.refused {
+				store.refuseWrites(false)
+			}
+
+			res := user.get(app)
+			require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+			tokenRequests := 0
+			if tc.spent {
+				tokenRequests = 1
+			}
+			assert.Equal(t, tokenRequests, f.pool.Requests(cognitotest.EndpointToken), "refresh token spent")
+			held, promised := cognito.HeldForStore(app.sessions)
+			assert.Equal(t, tc.heldAfter, held, "successors held")
+			assert.Zero(t, promised, "no slot stays promised")
+			if tc.spent && !tc.refused {
+				assert.NotEqual(t, before, app.last.Load().AccessToken, "refreshed")
+				return
+			}
+			assert.Equal(t, before, app.last.Load().AccessToken, "the tokens that still work")
+			if !tc.spent {
+				f.clock.Advance(5 * time.Minute) // expired
+				res := user.get(app)
+				assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+				assert.False(t, cookieCleared(res))
+				assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "still not spent")
+				assert.Contains(t, f.logs.String(), "refreshed sessions await the store already")
+			}
+		})
+	}
+}
+
+// TestSessionsHeldSuccessorsSweptAtTheirDeadline: a successor held for the
+// store lives until its session's idle deadline; past it, the next held
+// successor, or the first refresh a sweep interval (a minute) after the
+// last sweep, drops it.
+func TestSessionsHeldSuccessorsSweptAtTheirDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration // after the fill, before the refresh
+		refuse  bool          // the refresh's own successor is held: a put
+		held    int
+	}{
+		{"a put sweeps", 31 * time.Second, true, 1},
+		{"a refresh a sweep interval on sweeps", time.Minute, false, 0},
+		{"a refresh within the sweep interval does not", time.Minute - time.Millisecond, false, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+			app, store := f.replicaOn(t, false)
+			user := f.browser()
+			user.signIn(t, app, "")
+			f.clock.Advance(55 * time.Minute)
+			cognito.FillHeldForStore(t, app.sessions, 10, f.clock.Now().Add(30*time.Second), false)
+			f.clock.Advance(tc.advance)
+			if tc.refuse {
+				store.refuseWrites(false)
+			}
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+			require.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken)-1, "refreshed")
+			held, _ := cognito.HeldForStore(app.sessions)
+			assert.Equal(t, tc.held, held)
+		})
+	}
+}
+
+// TestSessionsEndedSessionsLeaveNothingBehind: whichever way a session
+// ends, the process drops what it held for it (a back-off, a successor the
+// store refused) and revokes that successor's refresh token, which nothing
+// would ever use or revoke otherwise.
+func TestSessionsEndedSessionsLeaveNothingBehind(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rotation bool
+		revokes  int // at Cognito, by the ending
+		end      func(t *testing.T, f *sessionFixture, app *replica, store *gatedStore, user *browser) *http.Response
+	}{
+		{"sign-out", true, 2, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			return user.do(app.handler, http.MethodPost, "/logout")
+		}},
+		{"sign-out without rotation", false, 1, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			return user.do(app.handler, http.MethodPost, "/logout")
+		}},
+		{"idle timeout, the store expired it", true, 1, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			f.clock.Advance(5 * time.Minute) // an hour after sign-in, the idle timeout
+			return user.get(app)
+		}},
+		{"idle timeout, the store kept it", true, 1, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			f.clock.Advance(5 * time.Minute)
+			f.mem.Now = func() time.Time { return time.Unix(0, 0) } // a store that keeps everything
+			return user.get(app)
+		}},
+		{"a new sign-in replaces it", true, 2, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			cb := user.callbackURL(t, app, "")
+			f.pool.ResetCounts()
+			return user.do(app.handler, http.MethodGet, cb)
+		}},
+		{"deleted elsewhere during its refresh", true, 1, func(t *testing.T, f *sessionFixture, app *replica, store *gatedStore, user *browser) *http.Response {
+			key := storeKey(user.cookie("cognito-session"))
+			store.serveStale(t, key, 1) // the request finds it; its refresh does not
+			require.NoError(t, f.mem.Delete(key))
+			f.clock.Advance(refreshBackoffForTests)
+			return user.get(app)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(tc.rotation))
+			app, store := f.replicaOn(t, false, cognito.WithSessionLifetime(time.Hour, 0))
+			user := f.browser()
+			user.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			back := store.refuseWrites(false)
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode, "served while the tokens work")
+			back()
+			held, _ := cognito.HeldForStore(app.sessions)
+			require.Equal(t, 1, held, "the successor the store refused")
+			require.Equal(t, 1, cognito.BackingOff(app.sessions), "the refresh is held back")
+			f.pool.ResetCounts()
+
+			res := tc.end(t, f, app, store, user)
+			require.Less(t, res.StatusCode, 500, body(res))
+			held, _ = cognito.HeldForStore(app.sessions)
+			assert.Zero(t, held, "no successor held")
+			assert.Zero(t, cognito.BackingOff(app.sessions), "no back-off")
+			assert.Equal(t, tc.revokes, f.pool.Requests(cognitotest.EndpointRevoke), "refresh tokens revoked")
+		})
+	}
+}
+
+// TestSessionsBackOffsSweptWhenOver: a back-off entry lives until it is
+// over; the next one started drops those that are, so that the bounded map
+// (cognito.MaxPending entries) is not kept full by sessions that never came
+// back, which would make every other session retry at every request.
+func TestSessionsBackOffsSweptWhenOver(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		over   bool // the fillers' back-offs are over
+		held   int  // back-offs held after the session's
+		waited bool // the session's next request waits out its own back-off
+	}{
+		{"the others are over", true, 1, true},
+		{"the others still hold", false, cognito.MaxPending, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			app, _ := f.replicaOn(t, false)
+			user := f.browser()
+			user.signIn(t, app, "")
+			until := f.clock.Now().Add(time.Hour)
+			if tc.over {
+				until = f.clock.Now().Add(56 * time.Minute) // over by the time of the refresh
+			}
+			cognito.FillBackingOff(app.sessions, cognito.MaxPending, until)
+			f.clock.Advance(56 * time.Minute)
+			f.pool.ResetCounts()
+			f.pool.FailNext(cognitotest.EndpointToken, 2, cognitotest.Failure{Status: http.StatusInternalServerError})
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode, "the tokens still work")
+			assert.Equal(t, tc.held, cognito.BackingOff(app.sessions))
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+			wantTries := 2
+			if tc.waited {
+				wantTries = 1
+			}
+			assert.Equal(t, wantTries, f.pool.Requests(cognitotest.EndpointToken), "tries of the refresh")
+		})
+	}
+}

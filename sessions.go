@@ -339,6 +339,7 @@ func (s *Sessions) endOld(ctx context.Context, key string) {
 	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete a replaced session", "err", err)
 	}
+	s.forget(ctx, key, rec.refreshToken)
 }
 
 // signInPage answers a failed sign-in with a link to try again.
@@ -388,14 +389,8 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			spent := []string{rec.refreshToken}
-			if next := s.pending.take(key, rec.refreshToken); next != nil {
-				spent = append(spent, next.refreshToken) // a successor the store never took
-			}
-			for _, rt := range spent {
-				if err := s.flow.Client.Revoke(ctx, rt); err != nil {
-					s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
-				}
+			if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
+				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
 				// Deleting the session now would tell the user they are
@@ -410,6 +405,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 				plainError(w, http.StatusServiceUnavailable)
 				return
 			}
+			s.forget(ctx, key, rec.refreshToken) // and revoke a successor the store never took
 		}
 	}
 	http.SetCookie(w, s.cookie("", -1))
@@ -475,6 +471,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		return nil, err
 	}
 	if rec == nil {
+		s.forget(ctx, key, "") // the store let it expire, or another replica ended it
 		http.SetCookie(w, s.cookie("", -1))
 		return nil, errSignedOut
 	}
@@ -498,7 +495,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 			// Cognito or the store is down, but the tokens still work: serve
 			// them, and let the next requests do the same for a while
 			// without waiting on another attempt.
-			s.backoff.start(key, now.Add(refreshBackoff))
+			s.backoff.start(key, now.Add(refreshBackoff), now)
 			s.logRefreshFailure(ctx, err, true)
 		default:
 			s.logRefreshFailure(ctx, err, false)
@@ -580,6 +577,7 @@ func (s *Sessions) end(ctx context.Context, w http.ResponseWriter, key, why stri
 	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
 	}
+	s.forget(ctx, key, "")
 	http.SetCookie(w, s.cookie("", -1))
 }
 
