@@ -46,10 +46,17 @@ var (
 // request that gives up does not fail the others; each waits within its own
 // context.
 func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, error) {
+	return s.renew(ctx, key, "")
+}
+
+// renew is refresh, also when the tokens are not due but the stored ID
+// token is stale (its signing key was retired). A renewal by another
+// replica, or by a flight this one joined, stands for it.
+func (s *Sessions) renew(ctx context.Context, key, stale string) (*sessionRecord, error) {
 	ch := s.group.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		defer cancel()
-		rec, err := s.doRefresh(fctx, key)
+		rec, err := s.doRefresh(fctx, key, stale)
 		if errors.Is(err, errSignedOut) {
 			s.forget(fctx, key, "")
 		}
@@ -70,14 +77,14 @@ func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, err
 // doRefresh is one refresh of the session under key. With a LeaseStore it
 // first takes the session's refresh lease, so that replicas do not spend one
 // rotating refresh token twice.
-func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, error) {
+func (s *Sessions) doRefresh(ctx context.Context, key, stale string) (*sessionRecord, error) {
 	cur, err := s.find(ctx, key)
 	switch {
 	case err != nil:
 		return nil, err
 	case cur == nil:
 		return nil, errSignedOut
-	case !s.needsRefresh(cur, s.now()):
+	case !s.due(cur, stale):
 		return cur, nil // another replica, or an earlier flight, refreshed it
 	}
 	if next := s.pending.take(key, cur.refreshToken); next != nil {
@@ -92,12 +99,18 @@ func (s *Sessions) doRefresh(ctx context.Context, key string) (*sessionRecord, e
 	}
 	if ls, ok := s.store.(LeaseStore); ok {
 		var held bool
-		if cur, held, err = s.lease(ctx, ls, key, cur); !held {
+		if cur, held, err = s.lease(ctx, ls, key, cur, stale); !held {
 			return cur, err
 		}
 		defer s.unlease(ctx, key)
 	}
 	return s.spend(ctx, key, cur)
+}
+
+// due reports whether rec needs a refresh: its tokens are within the
+// refresh margin, or its ID token is the stale one.
+func (s *Sessions) due(rec *sessionRecord, stale string) bool {
+	return s.needsRefresh(rec, s.now()) || rec.idToken == stale
 }
 
 // spend refreshes cur's tokens with its refresh token and stores them. With
@@ -234,7 +247,7 @@ func refreshLeaseKey(key string) string {
 // tokens still work, after watching the store for the race wait when they
 // have expired. A store that cannot take the lease cannot take the
 // successor either: the refresh token is not spent.
-func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *sessionRecord) (*sessionRecord, bool, error) {
+func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *sessionRecord, stale string) (*sessionRecord, bool, error) {
 	delay, waited := 10*time.Millisecond, time.Duration(0)
 	for {
 		lctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
@@ -246,7 +259,7 @@ func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *se
 		if held {
 			again, err := s.find(ctx, key)
 			switch {
-			case err == nil && again != nil && s.needsRefresh(again, s.now()):
+			case err == nil && again != nil && s.due(again, stale):
 				return again, true, nil
 			case err == nil && again == nil:
 				err = errSignedOut
@@ -268,7 +281,7 @@ func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *se
 			return nil, false, err
 		case again == nil:
 			return nil, false, errSignedOut
-		case again.refreshToken != cur.refreshToken || !s.needsRefresh(again, s.now()):
+		case again.refreshToken != cur.refreshToken || !s.due(again, stale):
 			return s.adopt(ctx, again, "it held the refresh lease"), false, nil
 		}
 	}
@@ -305,6 +318,29 @@ func (s *Sessions) logRefreshFailure(ctx context.Context, err error, valid bool)
 	default:
 		s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
 	}
+}
+
+// refreshRetiredKey answers an ID token whose signing key the pool's JWKS,
+// read just now, lacks: the pool rotated its keys and retired that one, so
+// the token will never verify again, and a refresh brings tokens that a
+// current key signed. It is tried once per refresh back-off, as failed
+// refreshes are; verr is the verification's error. It returns the session
+// refreshed and its verified ID token, or the error to answer.
+func (s *Sessions) refreshRetiredKey(ctx context.Context, key string, rec *sessionRecord, now time.Time, verr error) (*sessionRecord, *IDToken, error) {
+	if errors.Is(verr, ErrJWKSUnavailable) || s.backoff.holds(key, now) {
+		return nil, nil, verr // the JWKS could not say; or a try failed just now
+	}
+	fresh, err := s.renew(ctx, key, rec.idToken)
+	if err == nil {
+		var id *IDToken
+		if id, err = s.flow.Verifier.VerifyIDToken(ctx, fresh.idToken); err == nil {
+			return fresh, id, nil
+		}
+	}
+	if !errors.Is(err, errSignedOut) {
+		s.backoff.start(key, now.Add(refreshBackoff), now)
+	}
+	return nil, nil, err
 }
 
 // storeHeld stores up to flushBatch of the successors held for the store,

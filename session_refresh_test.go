@@ -824,3 +824,97 @@ func TestSessionsBackOffsSweptWhenOver(t *testing.T) {
 		})
 	}
 }
+
+// tokenHookBefore runs before each request to the token endpoint: what
+// happens at the pool just before it answers a refresh.
+type tokenHookBefore func()
+
+func (h tokenHookBefore) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == "/oauth2/token" {
+		h()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestSessionsRetiredSigningKey: the pool rotated its keys and retired the
+// one that signed a session's ID token, so that a replica started since
+// (whose JWKS lacks it) can never verify that token. Rather than answer
+// 503 until the tokens' next refresh (up to 55 minutes), it refreshes once,
+// with the usual back-off when that fails, and serves the new tokens, which
+// a current key signed.
+func TestSessionsRetiredSigningKey(t *testing.T) {
+	setup := func(t *testing.T) (*sessionFixture, *replica, *gatedStore, *browser) {
+		f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+		a, _ := f.replicaOn(t, true)
+		user := f.browser()
+		user.signIn(t, a, "")
+		require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+		f.clock.Advance(10 * time.Minute) // the tokens are not due for a refresh
+		f.pool.RotateKeys(cognitotest.DropOld)
+		fresh, store := f.replicaOn(t, true) // started after the rotation
+		f.pool.ResetCounts()
+		return f, fresh, store, user
+	}
+
+	t.Run("one refresh, and the session goes on", func(t *testing.T) {
+		f, app, _, user := setup(t)
+		before := user.cookie("cognito-session")
+		res := user.get(app)
+		require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "one refresh")
+		assert.Equal(t, before, user.cookie("cognito-session"), "the same session")
+		assert.NotNil(t, findCookie(res, "cognito-session"), "the cookie is renewed with the session")
+		require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "the new tokens are stored")
+		assert.Zero(t, cognito.BackingOff(app.sessions))
+	})
+	t.Run("the refresh fails: 503, then the back-off", func(t *testing.T) {
+		f, app, _, user := setup(t)
+		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+		res := user.get(app)
+		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.False(t, cookieCleared(res))
+		f.clock.Advance(refreshBackoffForTests - time.Millisecond)
+		assert.Equal(t, http.StatusServiceUnavailable, user.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "no new try within the back-off")
+		f.clock.Advance(time.Millisecond)
+		assert.Equal(t, http.StatusOK, user.get(app).StatusCode)
+		assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointToken))
+	})
+	t.Run("the JWKS is down: no refresh", func(t *testing.T) {
+		f, app, _, user := setup(t)
+		require.NoError(t, app.flow.Verifier.Prefetch(context.Background()))
+		f.pool.FailNext(cognitotest.EndpointJWKS, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+		assert.Equal(t, http.StatusServiceUnavailable, user.get(app).StatusCode)
+		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "the keys may be fine: the JWKS could not say")
+		assert.Equal(t, http.StatusOK, user.get(app).StatusCode, "the JWKS back: it lacks the key, and the refresh brings tokens of a current one")
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+	})
+	t.Run("the session ended meanwhile", func(t *testing.T) {
+		f, app, store, user := setup(t)
+		key := storeKey(user.cookie("cognito-session"))
+		store.serveStale(t, key, 1) // the request finds it; its refresh does not
+		require.NoError(t, f.mem.Delete(key))
+		res := user.get(app)
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		assert.True(t, cookieCleared(res))
+		assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken))
+	})
+	t.Run("the new tokens' key is unknown too: 503, then the back-off", func(t *testing.T) {
+		f, app, _, user := setup(t)
+		// The pool rotates again just before it answers the refresh: the
+		// JWKS this replica read a moment ago lacks that key too.
+		var once sync.Once
+		client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now),
+			cognito.WithHTTPClient(&http.Client{Transport: tokenHookBefore(func() { once.Do(func() { f.pool.RotateKeys() }) })}))
+		require.NoError(t, err)
+		app.flow.Client = client
+		assert.Equal(t, http.StatusServiceUnavailable, user.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+		assert.Equal(t, http.StatusServiceUnavailable, user.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "no new try within the back-off")
+		f.clock.Advance(cognito.DefaultJWKSMinRefetchPeriod) // the JWKS may be read again, and has the key
+		assert.Equal(t, http.StatusOK, user.get(app).StatusCode)
+		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "the stored tokens were fine")
+	})
+}

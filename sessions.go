@@ -81,8 +81,10 @@ const (
 // token.
 //
 // Failures keep sessions: a store, token endpoint or JWKS that fails answers
-// 503 and the session works again once it is back. An unknown, expired,
-// malformed or tampered session ID is a signed-out user.
+// 503 and the session works again once it is back. A session whose ID token
+// was signed by a key the pool has since retired from its JWKS is refreshed
+// at once, for tokens a current key signed. An unknown, expired, malformed
+// or tampered session ID is a signed-out user.
 //
 // Sessions is safe for concurrent use.
 type Sessions struct {
@@ -503,6 +505,15 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		}
 	}
 	id, err := s.flow.Verifier.VerifyIDToken(ctx, rec.idToken)
+	if errors.Is(err, ErrUnknownKey) {
+		var fresh *sessionRecord
+		if fresh, id, err = s.refreshRetiredKey(ctx, key, rec, now, err); fresh != nil {
+			rec, extend = fresh, true
+		} else if errors.Is(err, errSignedOut) {
+			http.SetCookie(w, s.cookie("", -1))
+			return nil, err
+		}
+	}
 	if err != nil {
 		if !endsSession(err) {
 			s.log.ErrorContext(ctx, "cognito: cannot verify a session's ID token now", "err", err)
