@@ -918,3 +918,28 @@ func TestSessionsRetiredSigningKey(t *testing.T) {
 		assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "the stored tokens were fine")
 	})
 }
+
+// TestSessionsRefreshRaceLogs: the race of two replicas for a rotating
+// refresh token is ordinary: the loser's refused refresh is logged at Info
+// by its Client (WithLogger), its taking the winner's tokens at Info by
+// Sessions, and nothing at Warn.
+func TestSessionsRefreshRaceLogs(t *testing.T) {
+	f, a, b, _, bs, user := rotatingFixture(t, false)
+	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for _, rep := range []*replica{a, b} {
+		client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now), cognito.WithLogger(logger))
+		require.NoError(t, err)
+		rep.flow.Client = client
+	}
+	f.clock.Advance(time.Hour)
+	bs.serveStale(t, storeKey(user.cookie("cognito-session")), 2) // B read the session before A's refresh
+	require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+	require.Equal(t, http.StatusOK, user.get(b).StatusCode)
+	require.Equal(t, a.last.Load().AccessToken, b.last.Load().AccessToken)
+
+	logs := f.logs.String()
+	assert.Contains(t, logs, `level=INFO msg="cognito: token request failed" grant_type=refresh_token status=400 code=invalid_grant`)
+	assert.Contains(t, logs, `level=INFO msg="cognito: took the tokens another replica refreshed"`)
+	assert.NotContains(t, logs, "level=WARN")
+	assert.NotContains(t, logs, "level=ERROR")
+}
