@@ -131,7 +131,7 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 	}()
 	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
 	if errors.Is(err, ErrInvalidGrant) {
-		return s.refused(ctx, key, cur)
+		return s.refused(ctx, key, cur, err)
 	}
 	if err != nil {
 		return nil, err
@@ -169,7 +169,8 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 // the refused token, takes a write (one that refuses them may have refused
 // the other replica's) and deletes the session. Until then it lives on: its
 // tokens are served while they work, and it is answered 503 after.
-func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
+// refusal is Cognito's answer.
+func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord, refusal error) (*sessionRecord, error) {
 	valid := s.now().Before(cur.expiry)
 	delay, waited := 10*time.Millisecond, time.Duration(0)
 	for {
@@ -195,7 +196,7 @@ func (s *Sessions) refused(ctx context.Context, key string, cur *sessionRecord) 
 	if err := s.probeWrites(ctx, key); err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused")
+	s.log.InfoContext(ctx, "cognito: session ended", "reason", "the refresh token was refused", "err", refusal)
 	if err := s.delete(ctx, key); err != nil {
 		// Nobody else could end it for good either: the next request,
 		// with the store back, decides again.
@@ -212,7 +213,7 @@ func (s *Sessions) probeWrites(ctx context.Context, key string) error {
 	cctx, cancel := context.WithTimeout(ctx, s.storeTimeout)
 	defer cancel()
 	if err := commitTo(cctx, s.store, refreshLeaseKey(key), []byte{1}, s.now().Add(refreshTimeout)); err != nil {
-		s.log.ErrorContext(ctx, "cognito: the store refuses writes; a refresh token it may not have taken keeps its session", "err", err)
+		s.log.ErrorContext(ctx, "cognito: the store refuses writes, so a refused refresh token does not end its session yet", "err", err)
 		return fmt.Errorf("%w: %w", ErrSessionStoreUnavailable, err)
 	}
 	s.unlease(ctx, key)
@@ -372,9 +373,9 @@ func (s *Sessions) storeHeld(ctx context.Context) bool {
 }
 
 // forget drops what this process holds for a session that ended: its
-// back-off and a successor waiting for the store, whose refresh token is
-// revoked (nobody will ever use it) unless it is revoked, the one the
-// caller revoked already.
+// back-off, and a successor waiting for the store, whose refresh token
+// nothing will ever use: it is revoked, unless it is the one the caller
+// revoked already.
 func (s *Sessions) forget(ctx context.Context, key, revoked string) {
 	s.backoff.clear(key)
 	if next := s.pending.drop(key); next != nil && next.refreshToken != revoked {
