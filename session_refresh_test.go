@@ -943,3 +943,23 @@ func TestSessionsRefreshRaceLogs(t *testing.T) {
 	assert.NotContains(t, logs, "level=WARN")
 	assert.NotContains(t, logs, "level=ERROR")
 }
+
+// TestSessionsSignedInRequestCostsOneRead: a signed-in request whose tokens
+// need no refresh reads the store once and writes nothing, leases nothing,
+// whatever the refresh machinery around it.
+func TestSessionsSignedInRequestCostsOneRead(t *testing.T) {
+	f := newSessionFixture(t)
+	app, store := f.replicaOn(t, true)
+	leases := 0
+	store.leasing.onLease = func(bool) { leases++ }
+	user := f.browser()
+	user.signIn(t, app, "")
+	finds, commits, deletes := store.finds.Load(), store.commits.Load(), store.deletes.Load()
+	for range 3 {
+		require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+	}
+	assert.Equal(t, int64(3), store.finds.Load()-finds, "one read per request")
+	assert.Equal(t, commits, store.commits.Load(), "no write")
+	assert.Equal(t, deletes, store.deletes.Load(), "no delete")
+	assert.Zero(t, leases, "no lease")
+}
