@@ -247,7 +247,10 @@ func refreshLeaseKey(key string) string {
 // store has them by then, or errRefreshElsewhere: at once while cur's
 // tokens still work, after watching the store for the race wait when they
 // have expired. A store that cannot take the lease cannot take the
-// successor either: the refresh token is not spent.
+// successor either: the refresh token is not spent. The lease ends
+// refreshTimeout on by the session clock, as every expiry Sessions gives the
+// store is dated: a store whose clock runs ahead of it by more than that
+// takes no lease at all.
 func (s *Sessions) lease(ctx context.Context, ls LeaseStore, key string, cur *sessionRecord, stale string) (*sessionRecord, bool, error) {
 	delay, waited := 10*time.Millisecond, time.Duration(0)
 	for {
