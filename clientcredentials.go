@@ -213,5 +213,5 @@ func (c *Client) logTokenFailure(form url.Values, err error) {
 	if errors.As(err, &oe) {
 		attrs = append(attrs, "status", oe.StatusCode, "code", oe.Code)
 	}
-	c.log.Warn("cognito: token request failed", append(attrs, "error", err)...)
+	c.log.Log(context.Background(), tokenFailureLevel(form, err), "cognito: token request failed", append(attrs, "error", err)...)
 }

@@ -1,5 +1,12 @@
 package cognito
 
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+)
+
 // TenantCounts says how many pools v keeps a Verifier for, how many refused
 // issuers it remembers, and how many verified tokens its pools' shared cache
 // holds, for tests of their bounds.
@@ -7,4 +14,57 @@ func TenantCounts(v *TenantVerifier) (tenants, refusals, tokens int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return len(v.entries), v.refused.len(), v.cache.len()
+}
+
+// What the external tests of the refresh machinery look at: how much a
+// process holds for sessions, as a reader of its memory would see it.
+
+// MaxPending is how many refreshed sessions may wait for a failing store.
+const MaxPending = maxPending
+
+// HeldForStore reports how many successors s holds for a store that failed
+// to take them, and how many slots it has promised to refreshes in flight.
+func HeldForStore(s *Sessions) (held, promised int) {
+	s.pending.mu.Lock()
+	defer s.pending.mu.Unlock()
+	return len(s.pending.m), s.pending.promised
+}
+
+// BackingOff reports how many sessions s holds a refresh back for.
+func BackingOff(s *Sessions) int {
+	s.backoff.mu.Lock()
+	defer s.backoff.mu.Unlock()
+	return len(s.backoff.until)
+}
+
+// FillHeldForStore makes s hold n successors of sessions of nobody's, kept
+// until deadline, as refreshes during a long store outage would leave. With
+// inStore set, the store holds each session too, with the refresh token
+// its successor replaced, as it would have once the outage is over;
+// without, the sessions are gone.
+func FillHeldForStore(t testing.TB, s *Sessions, n int, deadline time.Time, inStore bool) {
+	t.Helper()
+	now := s.now()
+	for i := range n {
+		key := "filler:" + strconv.Itoa(i)
+		spent := "spent-" + strconv.Itoa(i)
+		if inStore {
+			stored := &sessionRecord{created: now, lastSeen: now, obtained: now, expiry: now, idToken: "id", accessToken: "access", refreshToken: spent}
+			if err := s.commit(context.Background(), key, stored); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next := &sessionRecord{created: now, lastSeen: now, obtained: now, expiry: now.Add(time.Hour), idToken: "id", accessToken: "access", refreshToken: "next-" + strconv.Itoa(i)}
+		s.pending.promised++
+		s.pending.put(key, spent, next, deadline, now)
+	}
+	s.pending.swept = now
+}
+
+// FillBackingOff makes s hold back the refreshes of n sessions of nobody's
+// until until.
+func FillBackingOff(s *Sessions, n int, until time.Time) {
+	for i := range n {
+		s.backoff.start("filler:"+strconv.Itoa(i), until, time.Time{})
+	}
 }

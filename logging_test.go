@@ -171,3 +171,34 @@ func TestLoggerOneLinePerQuietPeriod(t *testing.T) {
 	}
 	assert.Equal(t, 1, quiet, "%v", logs.messages(t))
 }
+
+// TestLoggerRefusedRefreshIsInfo: a refresh token that Cognito refuses with
+// invalid_grant expired, was revoked, or was spent a moment ago by another
+// replica (rotation): ordinary, so logged at Info. Every other failed token
+// request, a refused code included, stays a warning.
+func TestLoggerRefusedRefreshIsInfo(t *testing.T) {
+	pf := newPoolFixture(t)
+	logger, logs := newLogger()
+	client, err := cognito.NewClient(pf.cfg, cognito.WithClock(pf.clock.Now), cognito.WithLogger(logger))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = client.Refresh(ctx, "a-dead-refresh-token")
+	require.ErrorIs(t, err, cognito.ErrInvalidGrant)
+	pf.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusInternalServerError, Body: `{"error":"server_error"}`})
+	_, err = client.Refresh(ctx, "a-dead-refresh-token")
+	require.ErrorIs(t, err, cognito.ErrEndpointUnavailable)
+	_, err = client.ExchangeCode(ctx, "a-used-code")
+	require.ErrorIs(t, err, cognito.ErrInvalidGrant)
+
+	assert.Equal(t, []string{
+		"INFO cognito: token request failed",
+		"WARN cognito: token request failed",
+		"WARN cognito: token request failed",
+	}, logs.messages(t))
+	recs := logs.records(t)
+	assert.Equal(t, "refresh_token", recs[0]["grant_type"])
+	assert.Equal(t, "invalid_grant", recs[0]["code"])
+	assert.Equal(t, "authorization_code", recs[2]["grant_type"])
+	assert.NotContains(t, logs.String(), "a-dead-refresh-token")
+}

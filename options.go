@@ -205,10 +205,12 @@ func WithCheck(fn func(ctx context.Context, t VerifiedToken) error) Option {
 // WithLogger makes a Verifier and a Client report to l what an operator needs
 // to see: the JWKS fetched (Info), a JWKS fetch failed (Warn), the keys rotated
 // (Info), a quiet period entered after a failed or useless fetch (Warn), a
-// token request refused or failed (Warn), an M2M token renewal that failed
-// while the old token was still served (Warn), a WithTokenStore call that
-// failed or an entry there that did not open (Warn). It logs no token, code,
-// client secret or claim. Without it, or with a nil l, the package logs nothing.
+// token request refused or failed (Warn; Info for a refresh token refused
+// with invalid_grant, which is ordinary: it expired, was revoked, or another
+// replica spent it a moment earlier), an M2M token renewal that failed while
+// the old token was still served (Warn), a WithTokenStore call that failed or
+// an entry there that did not open (Warn). It logs no token, code, client
+// secret or claim. Without it, or with a nil l, the package logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(s *settings) { s.api.logger = l })
 }

@@ -81,10 +81,14 @@ func WithRefreshTokenLifetime(d time.Duration) SessionOption {
 	})
 }
 
-// WithRefreshRaceWait sets how long a refresh that Cognito refused with
-// invalid_grant keeps re-reading the store before it ends the session: with
-// refresh token rotation, another replica may have spent the refresh token a
-// moment earlier and be about to store its successor. Default
+// WithRefreshRaceWait sets how long, once a session's tokens have expired,
+// a refresh waits for another replica's. With a LeaseStore, it waits for the
+// replica that holds the session's refresh lease to store its tokens, and
+// answers 503 after. Without one, a refresh that Cognito refused with
+// invalid_grant re-reads the store for that long before it ends the
+// session: with refresh token rotation, another replica may have spent the
+// refresh token a moment earlier and be about to store its successor. While
+// the tokens still work, no refresh waits: they are served. Default
 // DefaultRefreshRaceWait; 0 re-reads once; values < 0 are ignored.
 func WithRefreshRaceWait(d time.Duration) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) {

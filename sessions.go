@@ -38,9 +38,8 @@ const (
 	// DefaultRefreshTokenLifetime is the app client's refresh token
 	// lifetime that Sessions assumes unless told: Cognito's default.
 	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
-	// DefaultRefreshRaceWait is how long a refresh refused with
-	// invalid_grant keeps re-reading the store for another replica's
-	// rotated tokens before it ends the session.
+	// DefaultRefreshRaceWait is how long, once a session's tokens have
+	// expired, a refresh waits for another replica's (WithRefreshRaceWait).
 	DefaultRefreshRaceWait = 2 * time.Second
 	// DefaultStoreTimeout bounds each call to a store that takes a context
 	// (scs's CtxStore methods).
@@ -71,13 +70,21 @@ const (
 //
 // Refreshes are shared: however many requests of one session arrive at
 // once, one process refreshes once and the others wait for its result.
-// Across replicas with refresh token rotation (and no retry grace period), a
-// replica whose refresh Cognito refuses re-reads the store and uses the
-// tokens another replica stored, instead of signing the user out.
+// Across replicas, a store with Lease (LeaseStore, as MemoryStore and
+// redisstore have) lets one replica refresh a session while the others
+// serve its tokens until they expire, and then wait for the new ones, so
+// that a rotating refresh token is spent once. With a store without it,
+// refresh token rotation and no retry grace period, a replica whose refresh
+// Cognito refuses serves the session's tokens while they work and takes the
+// tokens another replica stores; it ends the session only once the tokens
+// have expired and the store, read again, still holds the refused refresh
+// token.
 //
 // Failures keep sessions: a store, token endpoint or JWKS that fails answers
-// 503 and the session works again once it is back. An unknown, expired,
-// malformed or tampered session ID is a signed-out user.
+// 503 and the session works again once it is back. A session whose ID token
+// was signed by a key the pool has since retired from its JWKS is refreshed
+// at once, for tokens a current key signed. An unknown, expired, malformed
+// or tampered session ID is a signed-out user.
 //
 // Sessions is safe for concurrent use.
 type Sessions struct {
@@ -357,6 +364,7 @@ func (s *Sessions) endOld(ctx context.Context, key string) {
 	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete a replaced session", "err", err)
 	}
+	s.forget(ctx, key, rec.refreshToken)
 }
 
 // signInPage answers a failed sign-in with a link to try again.
@@ -406,14 +414,8 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			spent := []string{rec.refreshToken}
-			if next := s.pending.take(key, rec.refreshToken); next != nil {
-				spent = append(spent, next.refreshToken) // a successor the store never took
-			}
-			for _, rt := range spent {
-				if err := s.flow.Client.Revoke(ctx, rt); err != nil {
-					s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
-				}
+			if err := s.flow.Client.Revoke(ctx, rec.refreshToken); err != nil {
+				s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token at sign-out", "err", err)
 			}
 			if err := s.flow.Verifier.listRevoked(ctx, rec.idToken, rec.accessToken); err != nil {
 				// Deleting the session now would tell the user they are
@@ -428,6 +430,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
 				plainError(w, http.StatusServiceUnavailable)
 				return
 			}
+			s.forget(ctx, key, rec.refreshToken) // and revoke a successor the store never took
 		}
 	}
 	http.SetCookie(w, s.cookie("", -1))
@@ -526,6 +529,7 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 		return nil, err
 	}
 	if rec == nil {
+		s.forget(ctx, key, "") // the store let it expire, or another replica ended it
 		http.SetCookie(w, s.cookie("", -1))
 		return nil, errSignedOut
 	}
@@ -549,14 +553,23 @@ func (s *Sessions) load(w http.ResponseWriter, r *http.Request) (*Session, error
 			// Cognito or the store is down, but the tokens still work: serve
 			// them, and let the next requests do the same for a while
 			// without waiting on another attempt.
-			s.backoff.start(key, now.Add(refreshBackoff))
-			s.log.WarnContext(ctx, "cognito: cannot refresh a session yet; its tokens still work", "err", err)
+			s.backoff.start(key, now.Add(refreshBackoff), now)
+			s.logRefreshFailure(ctx, err, true)
 		default:
-			s.log.ErrorContext(ctx, "cognito: cannot refresh a session whose tokens expired", "err", err)
+			s.logRefreshFailure(ctx, err, false)
 			return nil, err
 		}
 	}
 	id, err := s.flow.Verifier.VerifyIDToken(ctx, rec.idToken)
+	if errors.Is(err, ErrUnknownKey) {
+		var fresh *sessionRecord
+		if fresh, id, err = s.refreshRetiredKey(ctx, key, rec, now, err); fresh != nil {
+			rec, extend = fresh, true
+		} else if errors.Is(err, errSignedOut) {
+			http.SetCookie(w, s.cookie("", -1))
+			return nil, err
+		}
+	}
 	if err != nil {
 		if !endsSession(err) {
 			s.log.ErrorContext(ctx, "cognito: cannot verify a session's ID token now", "err", err)
@@ -631,6 +644,7 @@ func (s *Sessions) end(ctx context.Context, w http.ResponseWriter, key, why stri
 	if err := s.delete(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "cognito: cannot delete an ended session", "err", err)
 	}
+	s.forget(ctx, key, "")
 	http.SetCookie(w, s.cookie("", -1))
 }
 
@@ -752,6 +766,7 @@ func sessionKey(id string) string {
 	return sessionKeyLabel + base64.RawURLEncoding.EncodeToString(h[:])
 }
 
+// headerRecorder catches what LoginFlow.Start writes, so that Login can add
 // its cookie to the redirect.
 type headerRecorder struct {
 	header http.Header

@@ -249,6 +249,17 @@ func (c *Client) tokenAnswer(ctx context.Context, form url.Values) ([]byte, erro
 	return nil, err
 }
 
+// tokenFailureLevel is the level a failed token request is logged at: a
+// refresh token refused with invalid_grant expired, was revoked, or was
+// spent a moment ago by another replica (rotation), which is ordinary and
+// Info; anything else is a warning.
+func tokenFailureLevel(form url.Values, err error) slog.Level {
+	if form.Get("grant_type") == "refresh_token" && errors.Is(err, ErrInvalidGrant) {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
 // parseTokenResponse decodes a 2xx answer of the token endpoint. needID says
 // whether it must carry an ID token (the openid scope was asked for);
 // keepRefresh is returned as RefreshToken when it carries none (a refresh

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -80,7 +81,7 @@ func ourStore(u string) storeOpener {
 	}
 }
 
-func startReplica(t *testing.T, name string, ln net.Listener, pool *cognitotest.Server, clk *clock, open storeOpener) *replica {
+func startReplica(t *testing.T, name string, ln net.Listener, pool *cognitotest.Server, clk *clock, open storeOpener, opts ...cognito.SessionOption) *replica {
 	t.Helper()
 	r := &replica{name: name, addr: ln.Addr().String(), url: "http://" + ln.Addr().String(), tokens: &tokenCounter{}}
 	cfg := pool.Config()
@@ -92,13 +93,13 @@ func startReplica(t *testing.T, name string, ln net.Listener, pool *cognitotest.
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	opts := []cognito.Option{cognito.WithClock(clk.Now), cognito.WithHTTPClient(httpClient)}
-	client, err := cognito.NewClient(cfg, opts...)
+	apiOpts := []cognito.Option{cognito.WithClock(clk.Now), cognito.WithHTTPClient(httpClient)}
+	client, err := cognito.NewClient(cfg, apiOpts...)
 	require.NoError(t, err)
-	verifier, err := cognito.NewVerifier(cfg, append(opts, cognito.WithRevocationList(r.store))...)
+	verifier, err := cognito.NewVerifier(cfg, append(apiOpts, cognito.WithRevocationList(r.store))...)
 	require.NoError(t, err)
 	flow := &cognito.LoginFlow{Config: cfg, Client: client, Verifier: verifier}
-	sessions, err := cognito.NewSessions(flow, r.store)
+	sessions, err := cognito.NewSessions(flow, r.store, opts...)
 	require.NoError(t, err)
 
 	mux := http.NewServeMux()
@@ -446,4 +447,276 @@ func TestErrorsOfAStoppedRedisWrapTheStoreSentinel(t *testing.T) {
 	require.NoError(t, err, "the same client reconnects")
 	assert.True(t, found, "the append-only file kept the entry across the restart")
 	assert.Equal(t, []byte("v"), got)
+}
+
+// replicaStores are the two kinds of Redis store the replica scenarios run
+// on: ours, whose Lease lets one replica refresh a session for all, and
+// scs's, without it.
+var replicaStores = []struct {
+	name  string
+	open  func(url string) storeOpener
+	lease bool
+}{
+	{"redisstore, with Lease", ourStore, true},
+	{"scs goredisstore, without Lease", func(u string) storeOpener { return scsStoreOn(u, redisstore.DefaultPrefix) }, false},
+}
+
+// writeGate holds writes while it is closed, as a Redis slow to answer
+// them would, for as long as the test wants and with no sleep.
+type writeGate struct {
+	mu      sync.Mutex
+	gate    chan struct{} // nil: writes pass
+	waiting chan struct{} // closed once a write waits
+}
+
+// hold closes the gate. It returns a channel closed once a write waits at
+// it, and the function that opens it again.
+func (g *writeGate) hold() (<-chan struct{}, func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gate, waiting := make(chan struct{}), make(chan struct{})
+	g.gate, g.waiting = gate, waiting
+	var once sync.Once
+	return waiting, func() {
+		once.Do(func() {
+			g.mu.Lock()
+			g.gate = nil
+			g.mu.Unlock()
+			close(gate)
+		})
+	}
+}
+
+// pass waits while the gate is closed.
+func (g *writeGate) pass() {
+	g.mu.Lock()
+	gate, waiting := g.gate, g.waiting
+	if waiting != nil {
+		close(waiting)
+		g.waiting = nil
+	}
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+}
+
+// ctxStore is a store with scs's ctx methods, as both Redis stores are.
+type ctxStore interface {
+	cognito.SessionStore
+	FindCtx(ctx context.Context, id string) ([]byte, bool, error)
+	CommitCtx(ctx context.Context, id string, data []byte, expiry time.Time) error
+	DeleteCtx(ctx context.Context, id string) error
+}
+
+// gatedStore is a replica's store whose Commits pass a writeGate.
+type gatedStore struct {
+	ctxStore
+	gate *writeGate
+}
+
+func (s *gatedStore) Commit(id string, data []byte, expiry time.Time) error {
+	s.gate.pass()
+	return s.ctxStore.Commit(id, data, expiry)
+}
+
+func (s *gatedStore) CommitCtx(ctx context.Context, id string, data []byte, expiry time.Time) error {
+	s.gate.pass()
+	return s.ctxStore.CommitCtx(ctx, id, data, expiry)
+}
+
+// gatedLeaseStore is a gatedStore that keeps its store's Lease.
+type gatedLeaseStore struct {
+	*gatedStore
+	lease cognito.LeaseStore
+}
+
+func (s *gatedLeaseStore) Lease(ctx context.Context, id string, data []byte, expiry time.Time) (bool, error) {
+	return s.lease.Lease(ctx, id, data, expiry)
+}
+
+// gated opens a store with open and passes its Commits through gate.
+func gated(open storeOpener, gate *writeGate) storeOpener {
+	return func(t *testing.T) (cognito.SessionStore, func()) {
+		store, closeStore := open(t)
+		cs, ok := store.(ctxStore)
+		require.True(t, ok, "%T has scs's ctx methods", store)
+		g := &gatedStore{ctxStore: cs, gate: gate}
+		if ls, ok := store.(cognito.LeaseStore); ok {
+			return &gatedLeaseStore{gatedStore: g, lease: ls}, closeStore
+		}
+		return g, closeStore
+	}
+}
+
+// replicaPair is two replicas on one real redis-server, a pool that rotates
+// refresh tokens with no retry grace period and one hour tokens, one clock,
+// and a browser signed in on A and seen signed in on B. A's writes pass
+// gateA.
+type replicaPair struct {
+	redis   *redisServer
+	clk     *clock
+	pool    *cognitotest.Server
+	a, b    *replica
+	gateA   *writeGate
+	browser *user
+	tokens  string // the access token of the sign-in
+}
+
+func startPair(t *testing.T, open func(url string) storeOpener, opts ...cognito.SessionOption) *replicaPair {
+	t.Helper()
+	p := &replicaPair{redis: newRedisServer(t), clk: &clock{t: time.Now().Truncate(time.Second)}, gateA: &writeGate{}}
+	lnA, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	lnB, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	urlA, urlB := "http://"+lnA.Addr().String(), "http://"+lnB.Addr().String()
+	p.pool = cognitotest.NewServer(t,
+		cognitotest.WithClock(p.clk.Now),
+		cognitotest.WithRefreshTokenRotation(true),
+		cognitotest.WithRetryGracePeriod(0),
+		cognitotest.WithTokenLifetimes(time.Hour, 0),
+		cognitotest.WithRedirectURI(urlA+"/callback", urlB+"/callback"),
+		cognitotest.WithLogoutURI(urlA+"/", urlB+"/"),
+	)
+	p.pool.AddUser(cognitotest.User{Username: "alice", Email: "alice@example.com", EmailVerified: true})
+	p.pool.SignInAs("alice")
+	p.a = startReplica(t, "A", lnA, p.pool, p.clk, gated(open(p.redis.URL()), p.gateA), opts...)
+	p.b = startReplica(t, "B", lnB, p.pool, p.clk, open(p.redis.URL()), opts...)
+	p.browser = newUser(t)
+	p.tokens = p.browser.signIn(p.a).AccessToken
+	require.Equal(t, p.tokens, p.browser.mustPage(p.b).AccessToken, "signed in on A, signed in on B")
+	p.a.tokens.n.Store(0)
+	p.b.tokens.n.Store(0)
+	return p
+}
+
+// signIns counts the sign-ins through the hosted UI.
+func (p *replicaPair) signIns() int { return p.pool.Requests(cognitotest.EndpointAuthorize) }
+
+// await receives from ch, failing the test if nothing comes within 10 s.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("%s never came", what)
+		var zero T
+		return zero
+	}
+}
+
+// TestReplicasSlowWriteOfTheSuccessor: inside the refresh margin, A spends
+// the rotating refresh token and its write of the successor to Redis hangs
+// (the issue had 3 s against B's race wait of 2 s). B, refused by Cognito
+// (scs's store) or finding A's lease (ours), serves the tokens that still
+// work and keeps the session; once A's write lands, both replicas serve A's
+// tokens, with no new sign-in.
+//
+//	scripts/redis run -- go test -race -run Replicas ./redisstore
+func TestReplicasSlowWriteOfTheSuccessor(t *testing.T) {
+	for _, kind := range replicaStores {
+		t.Run(kind.name, func(t *testing.T) {
+			p := startPair(t, kind.open)
+			p.clk.Advance(56 * time.Minute)
+			waiting, open := p.gateA.hold()
+			defer open()
+			type result struct {
+				answer answer
+				page   pageBody
+				err    error
+			}
+			aDone := make(chan result, 1)
+			go func() {
+				a, pg, err := p.browser.page(p.a)
+				aDone <- result{a, pg, err}
+			}()
+			await(t, waiting, "A's write")
+
+			onB, pg, err := p.browser.page(p.b)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, onB.status, "B serves the tokens that still work: %s", onB.body)
+			assert.False(t, sessionCookieDeleted(onB), "B keeps the session")
+			assert.Equal(t, p.tokens, pg.AccessToken)
+
+			open()
+			onA := await(t, aDone, "A's answer")
+			require.NoError(t, onA.err)
+			require.Equal(t, http.StatusOK, onA.answer.status, onA.answer.body)
+			fresh := onA.page.AccessToken
+			require.NotEqual(t, p.tokens, fresh, "A refreshed")
+			p.clk.Advance(10 * time.Second) // B's back-off after its failed try
+			for _, r := range []*replica{p.b, p.a, p.b} {
+				assert.Equal(t, fresh, p.browser.mustPage(r).AccessToken, "%s serves A's tokens", r.name)
+			}
+			assert.Equal(t, 1, p.signIns(), "no new sign-in")
+			assert.Equal(t, int64(1), p.a.tokens.n.Load(), "A refreshed once")
+			wantB := int64(1) // refused
+			if kind.lease {
+				wantB = 0 // A held the lease
+			}
+			assert.Equal(t, wantB, p.b.tokens.n.Load(), "B's refreshes")
+		})
+	}
+}
+
+// TestReplicasRedisOutOfMemory: Redis reaches maxmemory with noeviction
+// (CONFIG SET here), so that it refuses every write with "OOM command not
+// allowed" and still takes reads and deletes. No one is signed out: tokens
+// that still work are served, expired ones get 503 with the cookie kept,
+// and once Redis takes writes again both replicas serve refreshed tokens
+// with no new sign-in. (Without Lease, A spends the refresh token and keeps
+// the successor Redis refused in memory: A, asked first once Redis is back,
+// stores it. B asked first would end the session at expiry: see
+// TestSessionsStoreThatRefusesWritesSignsNobodyOut in the root package.)
+//
+//	scripts/redis run -- go test -race -run Replicas ./redisstore
+func TestReplicasRedisOutOfMemory(t *testing.T) {
+	for _, kind := range replicaStores {
+		for _, tc := range []struct {
+			name    string
+			advance time.Duration
+			status  int
+		}{
+			{"tokens still valid", 56 * time.Minute, http.StatusOK},
+			{"tokens expired", 61 * time.Minute, http.StatusServiceUnavailable},
+		} {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				p := startPair(t, kind.open, cognito.WithRefreshRaceWait(50*time.Millisecond))
+				admin := redis.NewClient(&redis.Options{Addr: p.redis.Addr()})
+				defer admin.Close()
+				ctx := context.Background()
+				require.NoError(t, admin.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err())
+				require.NoError(t, admin.ConfigSet(ctx, "maxmemory", "1").Err())
+				require.ErrorContains(t, admin.Set(ctx, "oom-check", "x", 0).Err(), "OOM command not allowed")
+				p.clk.Advance(tc.advance)
+
+				for _, r := range []*replica{p.a, p.b, p.a, p.b} {
+					ans, _, err := p.browser.page(r)
+					require.NoError(t, err)
+					assert.Equal(t, tc.status, ans.status, "%s while Redis refuses writes: %s", r.name, ans.body)
+					assert.False(t, sessionCookieDeleted(ans), "%s keeps the session", r.name)
+				}
+				if kind.lease {
+					assert.Zero(t, p.a.tokens.n.Load()+p.b.tokens.n.Load(), "no lease, no refresh token spent")
+				}
+
+				require.NoError(t, admin.ConfigSet(ctx, "maxmemory", "0").Err())
+				p.clk.Advance(10 * time.Second) // the back-off after a failed try
+				var fresh string
+				for _, r := range []*replica{p.a, p.b, p.a} {
+					pg := p.browser.mustPage(r)
+					if fresh == "" {
+						fresh = pg.AccessToken
+					}
+					assert.Equal(t, fresh, pg.AccessToken, "%s: one set of tokens", r.name)
+				}
+				assert.NotEqual(t, p.tokens, fresh, "refreshed")
+				assert.Equal(t, 1, p.signIns(), "no new sign-in")
+			})
+		}
+	}
 }
