@@ -18,7 +18,7 @@ import (
 // a Verifier that accepts all three.
 type apiFixture struct {
 	pool        *cognitotest.Server
-	clock       *testClock
+	clock       *cognitotest.Clock
 	mobile, svc cognitotest.AppClient
 	v           *cognito.Verifier
 }

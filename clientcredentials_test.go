@@ -23,7 +23,7 @@ import (
 // client allowed two resource-server scopes, on one clock.
 type m2mFixture struct {
 	pool   *cognitotest.Server
-	clock  *testClock
+	clock  *cognitotest.Clock
 	m2m    cognitotest.AppClient
 	cfg    cognito.Config // the M2M client's
 	client *cognito.Client

@@ -118,7 +118,7 @@ func q(s string) string {
 // hostileEnv is what the cases are built from.
 type hostileEnv struct {
 	pool               *cognitotest.Server
-	clock              *testClock
+	clock              *cognitotest.Clock
 	now                int64 // the clock's second, when every case runs
 	kid, accessKid     string
 	idKey, accessKey   *rsa.PrivateKey

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,25 +22,16 @@ import (
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
-// testClock is a clock shared by the fake pool and the code under test, moved
-// by hand instead of slept on.
-type testClock struct{ ns atomic.Int64 }
-
-func newTestClock() *testClock {
-	c := &testClock{}
-	c.ns.Store(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newTestClock is the clock a test shares between the fake pool and the
+// code under test, and moves by hand.
+func newTestClock() *cognitotest.Clock {
+	return cognitotest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 }
-
-func (c *testClock) Now() time.Time            { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Advance(d time.Duration)   { c.ns.Add(int64(d)) }
-func (c *testClock) Set(t time.Time)           { c.ns.Store(t.UnixNano()) }
-func (c *testClock) Since(t time.Time) float64 { return c.Now().Sub(t).Seconds() }
 
 // poolFixture is a fake pool and a verifier for it, on one clock.
 type poolFixture struct {
 	pool  *cognitotest.Server
-	clock *testClock
+	clock *cognitotest.Clock
 	v     *cognito.Verifier
 	cfg   cognito.Config
 }

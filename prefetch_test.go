@@ -90,7 +90,7 @@ func TestWithJWKSNeverFetches(t *testing.T) {
 }
 
 // currentAccessToken is an access token signed by the pool's current key, issued now.
-func currentAccessToken(t *testing.T, pool *cognitotest.Server, clock *testClock) string {
+func currentAccessToken(t *testing.T, pool *cognitotest.Server, clock *cognitotest.Clock) string {
 	t.Helper()
 	return pool.MintAccessToken("alice", cognitotest.WithIssuedAt(clock.Now()))
 }

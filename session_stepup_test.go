@@ -66,9 +66,9 @@ func (b *browser) navigate(h http.Handler, target string) *http.Response {
 	return b.do(h, http.MethodGet, target, "Sec-Fetch-Mode", "navigate")
 }
 
-// hostedUI follows a redirect to the fake pool's hosted UI and returns the
+// throughHostedUI follows a redirect to the fake pool's hosted UI and returns the
 // authorize request's parameters and the callback it sends the browser to.
-func hostedUI(t *testing.T, f *sessionFixture, res *http.Response) (url.Values, string) {
+func throughHostedUI(t *testing.T, f *sessionFixture, res *http.Response) (url.Values, string) {
 	t.Helper()
 	require.Equal(t, http.StatusFound, res.StatusCode, body(res))
 	authorize, err := url.Parse(res.Header.Get("Location"))
@@ -96,7 +96,7 @@ func TestSessionsStepUpToALevel(t *testing.T) {
 	f.pool.ResetCounts()
 
 	res := b.navigate(app.pages, "/transfer?to=savings")
-	asked, callback := hostedUI(t, f, res)
+	asked, callback := throughHostedUI(t, f, res)
 	assert.Equal(t, loa2, asked.Get("acr_values"))
 	assert.False(t, asked.Has("max_age"))
 	assert.Equal(t, "alice", asked.Get("login_hint"))
@@ -146,7 +146,7 @@ func TestSessionsStepUpToARecentSignIn(t *testing.T) {
 
 	f.clock.Advance(5*time.Minute + time.Second)
 	f.pool.ResetCounts()
-	asked, callback := hostedUI(t, f, b.navigate(app.pages, "/password"))
+	asked, callback := throughHostedUI(t, f, b.navigate(app.pages, "/password"))
 	assert.Equal(t, "300", asked.Get("max_age"))
 	assert.False(t, asked.Has("acr_values"))
 	res := b.do(app.pages, http.MethodGet, callback)
@@ -202,7 +202,7 @@ func TestSessionsStepUpAsAnotherUser(t *testing.T) {
 	f.pool.ResetCounts()
 
 	f.pool.SignInAs("bob") // someone else signs in at the hosted UI
-	_, callback := hostedUI(t, f, b.navigate(app.pages, "/transfer"))
+	_, callback := throughHostedUI(t, f, b.navigate(app.pages, "/transfer"))
 	res := b.do(app.pages, http.MethodGet, callback)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(res))
 	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke), "alice's refresh token is revoked")
@@ -231,7 +231,7 @@ func TestSessionsStepUpThatFailsDoesNotLoop(t *testing.T) {
 	b.signIn(t, app.replica, "")
 	f.pool.ResetCounts()
 
-	_, callback := hostedUI(t, f, b.navigate(app.pages, "/transfer"))
+	_, callback := throughHostedUI(t, f, b.navigate(app.pages, "/transfer"))
 	res := b.do(app.pages, http.MethodGet, callback)
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no redirect back to the page")
 	assert.Empty(t, res.Header.Get("Location"))
@@ -256,7 +256,7 @@ func TestSessionsStepUpThatFailsDoesNotLoop(t *testing.T) {
 			}
 			http.Error(w, "MFA needed", http.StatusForbidden)
 		})))
-		_, callback := hostedUI(t, f, b.navigate(app.pages, "/transfer?x=1"))
+		_, callback := throughHostedUI(t, f, b.navigate(app.pages, "/transfer?x=1"))
 		res := b.do(app.pages, http.MethodGet, callback)
 		assert.Equal(t, http.StatusForbidden, res.StatusCode)
 		assert.Equal(t, "MFA needed\n", body(res))
@@ -280,7 +280,7 @@ func TestSessionsStepUpCallbackOfAnotherLogin(t *testing.T) {
 		res := b.navigate(app.pages, "/transfer")
 		require.Equal(t, http.StatusFound, res.StatusCode) // the step-up is under way: its cookies are set
 		attacker := f.browser()
-		_, foreign := hostedUI(t, f, attacker.navigate(app.pages, "/login"))
+		_, foreign := throughHostedUI(t, f, attacker.navigate(app.pages, "/login"))
 		res = b.do(app.pages, http.MethodGet, foreign)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 		assert.Equal(t, sid, b.cookie("cognito-session"), "the session is as it was")
@@ -292,7 +292,7 @@ func TestSessionsStepUpCallbackOfAnotherLogin(t *testing.T) {
 		defer f.pool.SignInAs("alice")
 		step := b.navigate(app.pages, "/transfer")
 		require.Equal(t, http.StatusFound, step.StatusCode)
-		_, ordinary := hostedUI(t, f, b.navigate(app.pages, "/login?return_to=/transfer"))
+		_, ordinary := throughHostedUI(t, f, b.navigate(app.pages, "/login?return_to=/transfer"))
 		res := b.do(app.pages, http.MethodGet, ordinary)
 		assert.Equal(t, http.StatusSeeOther, res.StatusCode, "a sign-in, not a failed step-up")
 		assert.Equal(t, "/transfer", res.Header.Get("Location"))

@@ -119,7 +119,7 @@ type replica struct {
 // /logout and everything else behind Require.
 type sessionFixture struct {
 	pool    *cognitotest.Server
-	clock   *testClock
+	clock   *cognitotest.Clock
 	mem     *cognito.MemoryStore
 	logs    *logBuffer
 	secrets *secretSet

@@ -78,7 +78,7 @@ func (d *tenantDirectory) totalCalls() int {
 // tenantFixture is fake pools, one per tenant, on one clock, and the
 // directory that knows them all.
 type tenantFixture struct {
-	clock *testClock
+	clock *cognitotest.Clock
 	pools []*cognitotest.Server
 	dir   *tenantDirectory
 }

@@ -25,7 +25,7 @@ import (
 // share, all on one clock.
 type fleetFixture struct {
 	pool  *cognitotest.Server
-	clock *testClock
+	clock *cognitotest.Clock
 	m2m   cognitotest.AppClient
 	store *recordingStore
 }

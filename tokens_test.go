@@ -37,7 +37,7 @@ func newClientFixture(t *testing.T, poolOpts ...cognitotest.Option) *clientFixtu
 	return newClientFixtureFor(t, pool, clock, cfg)
 }
 
-func newClientFixtureFor(t *testing.T, pool *cognitotest.Server, clock *testClock, cfg cognito.Config) *clientFixture {
+func newClientFixtureFor(t *testing.T, pool *cognitotest.Server, clock *cognitotest.Clock, cfg cognito.Config) *clientFixture {
 	t.Helper()
 	v, err := cognito.NewVerifier(cfg, cognito.WithClock(clock.Now))
 	require.NoError(t, err)

@@ -19,25 +19,19 @@ import (
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/alb"
 	"github.com/cognitokit/cognito/alb/albtest"
+	"github.com/cognitokit/cognito/cognitotest"
 )
 
-// testClock is a clock tests move by hand.
-type testClock struct{ ns atomic.Int64 }
-
-func newClock() *testClock {
-	c := &testClock{}
-	c.ns.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock is a clock tests move by hand.
+func newClock() *cognitotest.Clock {
+	return cognitotest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
-
-func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // fixture is a fake load balancer and a Verifier of its values on one clock.
 type fixture struct {
 	lb    *albtest.Server
 	v     *alb.Verifier
-	clock *testClock
+	clock *cognitotest.Clock
 }
 
 func newFixture(t testing.TB, opts ...cognito.Option) *fixture {
@@ -49,7 +43,7 @@ func newFixture(t testing.TB, opts ...cognito.Option) *fixture {
 	return &fixture{lb: lb, v: v, clock: clock}
 }
 
-func newVerifierFor(t testing.TB, cfg alb.Config, lb *albtest.Server, clock *testClock, opts ...cognito.Option) *alb.Verifier {
+func newVerifierFor(t testing.TB, cfg alb.Config, lb *albtest.Server, clock *cognitotest.Clock, opts ...cognito.Option) *alb.Verifier {
 	t.Helper()
 	v, err := alb.NewVerifier(cfg, append([]cognito.Option{cognito.WithHTTPClient(lb.Client()), cognito.WithClock(clock.Now)}, opts...)...)
 	require.NoError(t, err)

@@ -23,26 +23,11 @@ import (
 	"github.com/cognitokit/cognito/redisstore"
 )
 
-// clock is the fake time shared by the pool and both replicas. It starts at
-// the wall clock's time and only moves forward: Redis expires entries by its
-// own clock (PXAT), so entries dated by this clock live at least as long as
-// meant.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock makes the fake time shared by the pool and both replicas. It
+// starts at the wall clock's time and only moves forward: Redis expires
+// entries by its own clock (PXAT), so entries dated by this clock live at
+// least as long as meant.
+func newClock(t time.Time) *cognitotest.Clock { return cognitotest.NewClock(t) }
 
 // tokenCounter counts one replica's requests to the pool's token endpoint.
 type tokenCounter struct{ n atomic.Int64 }
@@ -81,7 +66,7 @@ func ourStore(u string) storeOpener {
 	}
 }
 
-func startReplica(t *testing.T, name string, ln net.Listener, pool *cognitotest.Server, clk *clock, open storeOpener, opts ...cognito.SessionOption) *replica {
+func startReplica(t *testing.T, name string, ln net.Listener, pool *cognitotest.Server, clk *cognitotest.Clock, open storeOpener, opts ...cognito.SessionOption) *replica {
 	t.Helper()
 	r := &replica{name: name, addr: ln.Addr().String(), url: "http://" + ln.Addr().String(), tokens: &tokenCounter{}}
 	cfg := pool.Config()
@@ -267,7 +252,7 @@ func sessionCookieDeleted(a answer) bool {
 //	scripts/redis run -- go test -race -run TwoReplicas ./redisstore
 func TestTwoReplicasOnOneRedis(t *testing.T) {
 	redisSrv := newRedisServer(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := newClock(time.Now().Truncate(time.Second))
 	lnA, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	lnB, err := net.Listen("tcp", "127.0.0.1:0")
@@ -408,7 +393,7 @@ func TestTwoReplicasOnOneRedis(t *testing.T) {
 func TestReplicaStartsWhileRedisIsDown(t *testing.T) {
 	redisSrv := newRedisServer(t)
 	require.NoError(t, redisSrv.Stop())
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := newClock(time.Now().Truncate(time.Second))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	appURL := "http://" + ln.Addr().String()
@@ -555,7 +540,7 @@ func gated(open storeOpener, gate *writeGate) storeOpener {
 // gateA.
 type replicaPair struct {
 	redis   *redisServer
-	clk     *clock
+	clk     *cognitotest.Clock
 	pool    *cognitotest.Server
 	a, b    *replica
 	gateA   *writeGate
@@ -565,7 +550,7 @@ type replicaPair struct {
 
 func startPair(t *testing.T, open func(url string) storeOpener, opts ...cognito.SessionOption) *replicaPair {
 	t.Helper()
-	p := &replicaPair{redis: newRedisServer(t), clk: &clock{t: time.Now().Truncate(time.Second)}, gateA: &writeGate{}}
+	p := &replicaPair{redis: newRedisServer(t), clk: newClock(time.Now().Truncate(time.Second)), gateA: &writeGate{}}
 	lnA, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	lnB, err := net.Listen("tcp", "127.0.0.1:0")

@@ -43,7 +43,7 @@ func scsStoreOn(u, prefix string) storeOpener {
 func TestSCSRedisStorePlugsIn(t *testing.T) {
 	u := redisURL(t)
 	prefix := "test:" + randomID(t) + ":"
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := newClock(time.Now().Truncate(time.Second))
 	lnA, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	lnB, err := net.Listen("tcp", "127.0.0.1:0")

@@ -29,13 +29,13 @@ import (
 // wall clock's time (Redis expires entries by its own) and only moves on.
 type m2mFleet struct {
 	pool  *cognitotest.Server
-	clock *clock
+	clock *cognitotest.Clock
 	m2m   cognitotest.AppClient
 }
 
 func newM2MFleet(t *testing.T) *m2mFleet {
 	t.Helper()
-	clk := &clock{t: time.Now()}
+	clk := newClock(time.Now())
 	pool := cognitotest.NewServer(t, cognitotest.WithClock(clk.Now))
 	m2m, err := pool.AddClient(cognitotest.AppClient{ClientID: "orderssvc", Scopes: []string{"orders/read"}})
 	require.NoError(t, err)

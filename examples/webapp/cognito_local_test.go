@@ -23,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito/cognitotest"
 )
 
 // TestWebAppAgainstCognitoLocal drives the app, in emulator mode, through
@@ -68,7 +70,7 @@ func TestWebAppAgainstCognitoLocal(t *testing.T) {
 		"COGNITO_DOMAIN":        emu,
 		"COGNITO_ISSUER":        os.Getenv("COGNITO_ISSUER"),
 	}
-	clk := &clock{t: time.Now()}
+	clk := cognitotest.NewClock(time.Now())
 	grants := &grantLog{}
 	var out syncBuffer // serve writes its "listening on" line while the test reads
 	ctx, cancel := context.WithCancel(context.Background())

@@ -25,24 +25,6 @@ import (
 	"github.com/cognitokit/cognito/cognitotest"
 )
 
-// clock is the fake time shared by the pool and the app.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // grantLog records the grant_type of every token request the app sends.
 type grantLog struct {
 	mu     sync.Mutex
@@ -105,7 +87,7 @@ func (c *cookieLog) named(name string) []*http.Cookie {
 type testApp struct {
 	url     string
 	pool    *cognitotest.Server
-	clock   *clock
+	clock   *cognitotest.Clock
 	browser *http.Client
 	cookies *cookieLog
 	grants  *grantLog
@@ -128,7 +110,7 @@ func startAppOnPool(t *testing.T, tls bool, poolOpts []cognitotest.Option, opts 
 	}
 	a := &testApp{
 		url:    scheme + "://" + srv.Listener.Addr().String(),
-		clock:  &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)},
+		clock:  cognitotest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)),
 		grants: &grantLog{},
 	}
 	a.pool = cognitotest.NewServer(t, append([]cognitotest.Option{
