@@ -20,7 +20,6 @@ import (
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
-	"golang.org/x/oauth2"
 )
 
 // Step 1: send a user without a valid ID token to the hosted UI, with state,
@@ -567,28 +566,6 @@ func Example_apisSeveralPools() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /orders", cognito.RequireAccessToken(verifier)(listOrders))
 	_ = mux
-}
-
-func Example_apisMachineToMachine() {
-	client, err := cognito.NewClient(cognito.Config{
-		UserPoolID:   "us-east-1_AbCdEf123",
-		ClientID:     "reporting-service-id",
-		ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET"),
-		Domain:       "https://myapp.auth.us-east-1.amazoncognito.com",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	ts := client.TokenSource("orders/read") // one per process: cached, renewed before it expires
-	httpClient := &http.Client{
-		Transport: &oauth2.Transport{Source: ts}, // adds Authorization: Bearer to every request
-		Timeout:   30 * time.Second,
-	}
-	res, err := httpClient.Get("https://orders.example.com/orders")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer res.Body.Close()
 }
 
 func Example_apisCustomCheck() {

@@ -13,9 +13,9 @@
 //	go run ./examples/api                 # serves on 127.0.0.1:8081
 //	go run ./examples/api -call URL       # the M2M caller (with the variables it printed)
 //
-// The caller gets its token with cognito.Client.TokenSource, which caches and
-// renews it, and calls the API through oauth2.NewClient. Against a real pool,
-// see README.md beside this file.
+// The caller calls the API through cognito.Client.HTTPClient, which adds its
+// token to every request, cached and renewed a minute before it expires.
+// Against a real pool, see README.md beside this file.
 package main
 
 import (
@@ -32,8 +32,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/cognitokit/cognito"
 	"github.com/cognitokit/cognito/cognitotest"
@@ -153,10 +151,11 @@ func callAPI(ctx context.Context, url string, getenv func(string) string, out io
 	if err != nil {
 		return err
 	}
-	// One TokenSource for the life of the process: it keeps the token and
-	// renews it shortly before it expires, for every goroutine.
-	ts := client.TokenSource(strings.Fields(getenv("COGNITO_SCOPE"))...)
-	hc := oauth2.NewClient(ctx, ts)
+	// One HTTPClient for the life of the process: it keeps the token and
+	// renews it WithRenewMargin (a minute) before it expires, for every
+	// goroutine. oauth2.NewClient over client.TokenSource would renew it only
+	// 10 s before.
+	hc := client.HTTPClient(strings.Fields(getenv("COGNITO_SCOPE"))...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
