@@ -162,8 +162,10 @@ type explainContext struct {
 
 // explain turns a verification error into the check that failed and what
 // would fix it. Facts read from a token whose signature did not verify are
-// said to be unverified; the claims of a token refused after its signature
-// verified (iss, token_use, aud, times) were signed by the pool's key.
+// said to be unverified. An iss that names another pool is refused before
+// the keys are fetched, so it is unverified too; the other claims of a token
+// refused after its signature verified (token_use, aud, times) were signed by
+// the pool's key.
 func explain(err error, c explainContext) explanation {
 	x := explanation{Error: errorLine(err)}
 	var hdr, claims map[string]any
@@ -193,7 +195,7 @@ func explain(err error, c explainContext) explanation {
 		set("kid", "ErrUnknownKey", "the header names no kid (unverified); Cognito always sets one: the token is not from a Cognito pool")
 	case errors.Is(err, cognito.ErrUnknownKey):
 		set("kid", "ErrUnknownKey",
-			"signed by kid %s (unverified header), which the pool no longer publishes at %s: the key was rotated, or the token is from another pool (check --pool and --region)",
+			"signed by kid %s (unverified header), which the pool no longer publishes at %s: the key was rotated, or the token was not signed by this pool (check --pool and --region)",
 			kid, c.jwksURL)
 	case errors.Is(err, cognito.ErrInvalidSignature):
 		set("signature", "ErrInvalidSignature",
