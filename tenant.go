@@ -355,7 +355,9 @@ func (tv *TenantVerifier) settle(ctx context.Context, iss string) (*tenantEntry,
 	cfg, err := tv.call(ctx, iss)
 	key := tenantKeyOf(cfg)
 	if err == nil && iss != key.issuer && iss != key.altIssuer {
-		err = fmt.Errorf("%w: the resolver answered the pool of iss %q", ErrInvalidIssuer, clean(key.issuer, 128))
+		// The Config is the resolver's and not validated yet: its issuer may
+		// carry a URL password.
+		err = fmt.Errorf("%w: the resolver answered the pool of iss %q", ErrInvalidIssuer, clean(redactURL(key.issuer), 128))
 	}
 	now = tv.s.now()
 

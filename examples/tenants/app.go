@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -124,7 +125,8 @@ var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 // newAdmin is the operators' endpoint, served on a loopback address of its
 // own: it adds, replaces and removes tenants, and tells v, so that the
 // change applies at once on this replica (others see it within
-// cognito.WithTenantTTL).
+// cognito.WithTenantTTL). A tenant's pool is trusted with every token it
+// signs, so only the machine's own users may reach it (onlyFromThisMachine).
 func newAdmin(v *cognito.TenantVerifier, table *tenantTable) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tenants", func(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +165,29 @@ func newAdmin(v *cognito.TenantVerifier, table *tenantTable) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	return mux
+	return onlyFromThisMachine(mux)
+}
+
+// onlyFromThisMachine keeps web pages out of a loopback endpoint that has no
+// authentication of its own. Loopback stops other machines, not a browser
+// on this one: a page of another site may send it requests (refused by
+// http.CrossOriginProtection, from Sec-Fetch-Site or Origin), and after DNS
+// rebinding, its own host name resolving to 127.0.0.1, same-origin ones
+// whose Host is that name (refused here: only a loopback Host is this
+// machine's).
+func onlyFromThisMachine(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if ip := net.ParseIP(strings.Trim(host, "[]")); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "the admin endpoint answers only requests to a loopback host", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -34,30 +34,31 @@ func Clean(s string, n int) string {
 
 // URL returns raw, a URL from the configuration, as a message may show it:
 // with the password of its user info replaced by "xxxxx", as
-// (*url.URL).Redacted does. raw need not parse as a URL with a host: in what
-// would then be its authority (from the start, or after "://", up to the
-// first '/', '?' or '#'), whatever follows a ':' before the last '@' is
-// replaced the same way, so that a malformed URL or a bare
-// "user:password@host" cannot carry a password into a message either.
+// (*url.URL).Redacted does. Where url.Parse finds no user info, or no host,
+// raw is read more warily, since a password written without
+// percent-encoding its '/', '?' or '#' (base64 passwords have them) ends
+// what url.Parse takes for the authority early, and may even leave a host
+// and a port ("user:123" of "https://user:123/x@host"): after the scheme's
+// "://" (or from the start), whatever follows the first ':' up to the last
+// '@' is replaced the same way. A URL with no password but a port and an
+// '@' further on ("https://host:8443/a@b") then shows less than it could,
+// never a password.
 func URL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+	u, err := url.Parse(raw)
+	if err == nil && u.Host != "" && u.User != nil {
 		return u.Redacted()
 	}
 	start := 0
 	if i := strings.Index(raw, "://"); i >= 0 {
 		start = i + len("://")
 	}
-	end := len(raw)
-	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
-		end = start + i
+	if at := strings.LastIndexByte(raw[start:], '@'); at >= 0 {
+		if colon := strings.IndexByte(raw[start:start+at], ':'); colon >= 0 {
+			return raw[:start+colon+1] + "xxxxx" + raw[start+at:]
+		}
 	}
-	at := strings.LastIndexByte(raw[start:end], '@')
-	if at < 0 {
-		return raw
+	if err == nil && u.Host != "" {
+		return u.Redacted()
 	}
-	colon := strings.IndexByte(raw[start:start+at], ':')
-	if colon < 0 {
-		return raw
-	}
-	return raw[:start+colon+1] + "xxxxx" + raw[start+at:]
+	return raw
 }
