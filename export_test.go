@@ -61,6 +61,13 @@ func FillHeldForStore(t testing.TB, s *Sessions, n int, deadline time.Time, inSt
 	s.pending.swept = now
 }
 
+// SetRefreshSleep makes s's refresh machinery wait with sleep instead of
+// timers: tests drive its waits (a refresh waiting out the race) without
+// the wall clock.
+func SetRefreshSleep(s *Sessions, sleep func(ctx context.Context, d time.Duration) error) {
+	s.hooks.sleep = sleep
+}
+
 // FillBackingOff makes s hold back the refreshes of n sessions of nobody's
 // until until.
 func FillBackingOff(s *Sessions, n int, until time.Time) {

@@ -224,13 +224,28 @@ func (s *Sessions) probeWrites(ctx context.Context, key string) error {
 // and returns the time waited and the next delay.
 func (s *Sessions) pause(ctx context.Context, delay, waited time.Duration) (time.Duration, time.Duration, error) {
 	d := min(delay, s.raceWait-waited)
+	if err := s.hooks.sleep(ctx, d); err != nil {
+		return waited, delay, fmt.Errorf("%w: %w", ErrEndpointUnavailable, err)
+	}
+	return waited + d, delay * 2, nil
+}
+
+// refreshHooks are how the refresh machinery waits, which tests replace
+// (export_test.go) so as to drive its waits without the wall clock.
+type refreshHooks struct {
+	// sleep waits d, or until ctx ends: a refresh waiting out the race.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep waits d on a timer, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return waited + d, delay * 2, nil
+		return nil
 	case <-ctx.Done():
-		return waited, delay, fmt.Errorf("%w: %w", ErrEndpointUnavailable, ctx.Err())
+		return ctx.Err()
 	}
 }
 

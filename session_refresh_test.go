@@ -173,6 +173,8 @@ func (f *sessionFixture) replicaOn(t *testing.T, lease bool, opts ...cognito.Ses
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rep.sessions, err = cognito.NewSessions(rep.flow, store, append([]cognito.SessionOption{cognito.WithSessionLogger(logger)}, opts...)...)
 	require.NoError(t, err)
+	rep.waits = &refreshWaits{}
+	cognito.SetRefreshSleep(rep.sessions, rep.waits.sleep)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", rep.sessions.Login)
 	mux.HandleFunc("/callback", rep.sessions.Callback)
@@ -433,10 +435,20 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 			f.pool.ResetCounts()
 			waiting, open := as.holdWrites()
 			defer open()
-			aDone := make(chan *http.Response, 1)
+			aDone, aServed := make(chan *http.Response, 1), make(chan struct{})
 			ra := user.request(http.MethodGet, "/api/me")
-			go func() { aDone <- send(a.handler, ra) }()
+			go func() {
+				aDone <- send(a.handler, ra)
+				close(aServed)
+			}()
 			await(t, waiting, "A's write") // A holds the lease, spent the refresh token, and its write hangs
+			if tc.raceWait == time.Minute {
+				// While B waits out the race, A's write lands.
+				b.waits.onRace(func(ctx context.Context) error {
+					open()
+					return until(aServed)(ctx)
+				})
+			}
 
 			bWaits := make(chan struct{})
 			var once sync.Once
@@ -453,6 +465,7 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 				resB := await(t, bDone, "B's answer")
 				assert.Equal(t, http.StatusServiceUnavailable, resB.StatusCode, "the tokens expired and A's are not in yet")
 				assert.False(t, cookieCleared(resB))
+				assert.Equal(t, tc.raceWait, b.waits.racedFor(), "B waited out the race wait")
 			}
 			open()
 			resA := await(t, aDone, "A's answer")
@@ -467,6 +480,7 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "B never spent the refresh token")
 			if tc.raceWait == time.Minute {
 				assert.Contains(t, f.logs.String(), "took the tokens another replica refreshed")
+				assert.Less(t, b.waits.racedFor(), tc.raceWait, "B took A's tokens within the race wait")
 			}
 		})
 	}

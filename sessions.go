@@ -95,6 +95,7 @@ type Sessions struct {
 	group   singleflight.Group
 	pending pendingCommits
 	backoff refreshBackoffs
+	hooks   refreshHooks
 	cop     *http.CrossOriginProtection
 }
 
@@ -133,6 +134,7 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			loginPath:       DefaultLoginPath,
 		},
 		secure: flow.secureCookies(),
+		hooks:  refreshHooks{sleep: sleep},
 		cop:    http.NewCrossOriginProtection(),
 	}
 	for _, o := range opts {
