@@ -61,11 +61,12 @@ func FillHeldForStore(t testing.TB, s *Sessions, n int, deadline time.Time, inSt
 	s.pending.swept = now
 }
 
-// SetRefreshSleep makes s's refresh machinery wait with sleep instead of
-// timers: tests drive its waits (a refresh waiting out the race) without
-// the wall clock.
-func SetRefreshSleep(s *Sessions, sleep func(ctx context.Context, d time.Duration) error) {
-	s.hooks.sleep = sleep
+// SetRefreshHooks makes s's refresh machinery wait with sleep instead of
+// timers (a refresh waiting out the race, the flusher's back-off) and start
+// its flusher with goFlush, so that tests drive both without the wall
+// clock.
+func SetRefreshHooks(s *Sessions, sleep func(ctx context.Context, d time.Duration) error, goFlush func(flush func(ctx context.Context))) {
+	s.hooks = refreshHooks{sleep: sleep, goFlush: goFlush}
 }
 
 // FillBackingOff makes s hold back the refreshes of n sessions of nobody's

@@ -2,21 +2,251 @@ package cognito_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitokit/cognito"
+	"github.com/cognitokit/cognito/cognitotest"
 )
 
-// refreshWaits drives one replica's refresh waits without the wall clock
-// (cognito.SetRefreshSleep): a race wait passes at once, as if its time had
-// passed, unless the test set duringRace, which then runs in its place and
-// does what happens elsewhere meanwhile.
+// failNextCommit makes the replica's next write of a refreshed session
+// fail, after its lease (if its store has Lease) was taken: a blip of the
+// store, or a write that outlasted the store timeout. back ends it.
+func failNextCommit(store *gatedStore) (back func()) {
+	if store.leasing == nil {
+		store.failCommit.Store(true)
+		return func() { store.failCommit.Store(false) }
+	}
+	store.leasing.onLease = func(held bool) {
+		if held {
+			store.failCommit.Store(true)
+		}
+	}
+	return func() {
+		store.leasing.onLease = nil
+		store.failCommit.Store(false)
+	}
+}
+
+// TestSessionsOneFailedCommitLosesNothing: with rotation, A spends the
+// refresh token and the store fails once to take its successor. Once the
+// store is back, A's flusher stores the successor with no request to A,
+// and B, asked once the tokens have expired, serves it: nothing is lost,
+// with or without Lease, whether the tokens still worked at the blip or
+// not. (Before the flusher, B spent the dead refresh token, was refused,
+// found it still stored and signed the user out.)
+func TestSessionsOneFailedCommitLosesNothing(t *testing.T) {
+	for _, kind := range storeKinds {
+		for _, tc := range []struct {
+			name    string
+			advance time.Duration
+			status  int // A's answer at the blip
+		}{
+			{"tokens still valid at the blip", 56 * time.Minute, http.StatusOK},
+			{"tokens expired at the blip", 61 * time.Minute, http.StatusServiceUnavailable},
+		} {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				f, a, b, as, _, user := rotatingFixture(t, kind.lease)
+				before := b.last.Load().AccessToken
+				f.clock.Advance(tc.advance)
+				f.pool.ResetCounts()
+				back := failNextCommit(as)
+				res := user.get(a)
+				back()
+				assert.Equal(t, tc.status, res.StatusCode, body(res))
+				assert.False(t, cookieCleared(res))
+				held, _ := cognito.HeldForStore(a.sessions)
+				require.Equal(t, 1, held, "A holds the successor the store refused")
+
+				f.clock.Advance(5 * time.Minute)
+				assert.Equal(t, "stopped", a.waits.flush(t), "A's flusher stored the successor, with no request to A")
+				res = user.get(b)
+				require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+				assert.False(t, cookieCleared(res), "B keeps the session")
+				fresh := b.last.Load().AccessToken
+				assert.NotEqual(t, before, fresh, "B serves the refreshed tokens")
+				require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+				assert.Equal(t, fresh, a.last.Load().AccessToken, "one set of tokens on both replicas")
+				assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "the refresh token was spent once")
+				assert.Zero(t, f.pool.Requests(cognitotest.EndpointAuthorize), "no new sign-in")
+				held, _ = cognito.HeldForStore(a.sessions)
+				assert.Zero(t, held)
+				assert.Equal(t, []time.Duration{100 * time.Millisecond}, a.waits.backoffsTaken())
+			})
+		}
+	}
+}
+
+// TestSessionsFlusherBacksOffWhileTheStoreFails: while the store refuses
+// writes, the flusher tries one held successor per back-off, which doubles
+// from 100 ms to at most 1 s (below the race wait of the other replicas);
+// once the store takes one, it stores the rest at once and stops. One
+// flusher serves every held successor.
+func TestSessionsFlusherBacksOffWhileTheStoreFails(t *testing.T) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+	app, store := f.replicaOn(t, false)
+	users := []*browser{f.browser(), f.browser()}
+	for _, u := range users {
+		u.signIn(t, app, "")
+	}
+	f.clock.Advance(56 * time.Minute)
+	back := store.refuseWrites(false)
+	for _, u := range users {
+		require.Equal(t, http.StatusOK, u.get(app).StatusCode, "served while the tokens work")
+	}
+	held, _ := cognito.HeldForStore(app.sessions)
+	require.Equal(t, 2, held)
+
+	for range 5 {
+		commits := store.commits.Load()
+		assert.Equal(t, "parked", app.waits.flush(t), "the store still refuses writes")
+		assert.Equal(t, int64(1), store.commits.Load()-commits, "one held successor tried per back-off")
+	}
+	back()
+	commits := store.commits.Load()
+	assert.Equal(t, "stopped", app.waits.flush(t))
+	assert.Equal(t, int64(2), store.commits.Load()-commits, "once one is stored, the rest at once")
+	assert.Equal(t, []time.Duration{
+		100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second,
+	}, app.waits.backoffsTaken())
+	started, most := app.waits.flushers()
+	assert.Equal(t, 1, started, "one flusher for both")
+	assert.Equal(t, 1, most)
+
+	f.pool.ResetCounts()
+	for _, u := range users {
+		require.Equal(t, http.StatusOK, u.get(app).StatusCode)
+	}
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "each user's refreshed tokens were stored")
+}
+
+// TestSessionsFlusherStopsWhenNothingIsHeld: however the held successor
+// goes, the flusher that waited to store it stops once it finds nothing
+// held, without a write of its own; the next successor held starts
+// another.
+func TestSessionsFlusherStopsWhenNothingIsHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gone func(t *testing.T, f *sessionFixture, app *replica, user *browser)
+	}{
+		{"the session's next request stored it", func(t *testing.T, f *sessionFixture, app *replica, user *browser) {
+			f.clock.Advance(refreshBackoffForTests)
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+		}},
+		{"the user signed out", func(t *testing.T, f *sessionFixture, app *replica, user *browser) {
+			require.Equal(t, http.StatusSeeOther, user.do(app.handler, http.MethodPost, "/logout").StatusCode)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+			app, store := f.replicaOn(t, false)
+			user := f.browser()
+			user.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			back := store.refuseWrites(false)
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+			back()
+
+			tc.gone(t, f, app, user)
+			held, _ := cognito.HeldForStore(app.sessions)
+			require.Zero(t, held)
+			commits := store.commits.Load()
+			assert.Equal(t, "stopped", app.waits.flush(t))
+			assert.Equal(t, commits, store.commits.Load(), "the flusher wrote nothing")
+			assert.Equal(t, "idle", app.waits.flush(t))
+
+			other := f.browser()
+			other.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			store.refuseWrites(false)
+			require.Equal(t, http.StatusOK, other.get(app).StatusCode)
+			started, most := app.waits.flushers()
+			assert.Equal(t, 2, started, "a new flusher for the next successor held")
+			assert.Equal(t, 1, most)
+		})
+	}
+}
+
+// TestSessionsFlusherNeverStoresOverANewerSession: within the retry grace
+// period, B spends the refresh token A spent, whose successor the store
+// refused A, and stores its own. A's flusher finds the session moved on:
+// it drops its successor, neither storing it over B's nor revoking it
+// (Cognito would revoke the whole sign-in with it, B's tokens included),
+// and the session lives on.
+func TestSessionsFlusherNeverStoresOverANewerSession(t *testing.T) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true), cognitotest.WithRetryGracePeriod(30*time.Second),
+		cognitotest.WithTokenLifetimes(time.Hour, 0))
+	a, as := f.replicaOn(t, false)
+	b, _ := f.replicaOn(t, false)
+	user := f.browser()
+	user.signIn(t, a, "")
+	key := storeKey(user.cookie("cognito-session"))
+	f.clock.Advance(56 * time.Minute)
+	back := as.refuseWrites(false)
+	require.Equal(t, http.StatusOK, user.get(a).StatusCode, "A spent the refresh token; its successor is held")
+	back()
+	require.Equal(t, http.StatusOK, user.get(b).StatusCode, "B spent it too, within the grace period, and stored its successor")
+	stored, found, err := f.mem.Find(key)
+	require.NoError(t, err)
+	require.True(t, found)
+	f.pool.ResetCounts()
+
+	commits := as.commits.Load()
+	assert.Equal(t, "stopped", a.waits.flush(t))
+	assert.Equal(t, commits, as.commits.Load(), "A stored nothing")
+	now, _, err := f.mem.Find(key)
+	require.NoError(t, err)
+	assert.Equal(t, stored, now, "B's tokens stand")
+	held, _ := cognito.HeldForStore(a.sessions)
+	assert.Zero(t, held, "A's successor is dropped")
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointRevoke), "and not revoked")
+
+	f.clock.Advance(time.Hour) // B's tokens expired: a refresh with B's refresh token
+	for _, rep := range []*replica{a, b} {
+		res := user.get(rep)
+		require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+	}
+	assert.Equal(t, a.last.Load().AccessToken, b.last.Load().AccessToken)
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointAuthorize), "no new sign-in")
+}
+
+// refreshWaits drives one replica's refresh waits and flusher without the
+// wall clock (cognito.SetRefreshHooks). A race wait passes at once, as if
+// its time had passed, unless the test set duringRace, which then runs in
+// its place and does what happens elsewhere meanwhile. The flusher runs on
+// a goroutine that ends with the test, and waits in each back-off until the
+// test calls flush.
 type refreshWaits struct {
+	ctx        context.Context // the test's: a flusher waiting in a back-off stops with it
+	events     chan string     // what the flusher did: "parked" in a back-off, or "stopped"
 	mu         sync.Mutex
 	raced      time.Duration // race waits taken
 	duringRace func(ctx context.Context) error
+	parked     chan struct{}   // closing it ends the back-off the flusher waits in
+	backoffs   []time.Duration // the flusher's back-offs, in order
+	running    int             // flushers running
+	started    int             // flushers started
+	most       int             // flushers running at once, at most
+}
+
+// flusherContext marks the flusher's context, so that sleep tells its
+// back-off from a race wait.
+type flusherContext struct{}
+
+func newRefreshWaits(t *testing.T) *refreshWaits {
+	return &refreshWaits{ctx: t.Context(), events: make(chan string, 16)}
 }
 
 func (w *refreshWaits) sleep(ctx context.Context, d time.Duration) error {
+	if ctx.Value(flusherContext{}) != nil {
+		return w.backOff(ctx, d)
+	}
 	w.mu.Lock()
 	w.raced += d
 	during := w.duringRace
@@ -25,6 +255,88 @@ func (w *refreshWaits) sleep(ctx context.Context, d time.Duration) error {
 		return during(ctx)
 	}
 	return ctx.Err()
+}
+
+// backOff is the flusher's back-off: it lasts until flush ends it, or the
+// test does.
+func (w *refreshWaits) backOff(ctx context.Context, d time.Duration) error {
+	release := make(chan struct{})
+	w.mu.Lock()
+	w.parked = release
+	w.backoffs = append(w.backoffs, d)
+	w.event("parked")
+	w.mu.Unlock()
+	select {
+	case <-release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *refreshWaits) goFlush(flush func(ctx context.Context)) {
+	w.mu.Lock()
+	w.running++
+	w.started++
+	w.most = max(w.most, w.running)
+	w.mu.Unlock()
+	go func() {
+		flush(context.WithValue(w.ctx, flusherContext{}, true))
+		w.mu.Lock()
+		w.running--
+		w.event("stopped")
+		w.mu.Unlock()
+	}()
+}
+
+// event records what the flusher did; w.mu is held.
+func (w *refreshWaits) event(e string) {
+	select {
+	case w.events <- e:
+	default: // nobody is reading: flush drops what came before it anyway
+	}
+}
+
+// flush ends the back-off the replica's flusher waits in (once it gets
+// there, if it is on its way) and returns what it did next: "parked" in its
+// next back-off (the store failed it), or "stopped" (its work ran out). It
+// returns "idle" when no flusher runs.
+func (w *refreshWaits) flush(t *testing.T) string {
+	t.Helper()
+	for {
+		w.mu.Lock()
+		release, running := w.parked, w.running
+		w.parked = nil
+		for len(w.events) > 0 {
+			<-w.events // what happened before this call
+		}
+		w.mu.Unlock()
+		switch {
+		case release != nil:
+			close(release)
+			return await(t, w.events, "the flusher's next move")
+		case running == 0:
+			return "idle"
+		}
+		if await(t, w.events, "the flusher's back-off") == "stopped" {
+			return "stopped"
+		}
+	}
+}
+
+// backoffsTaken returns the flusher's back-offs so far, in order.
+func (w *refreshWaits) backoffsTaken() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.backoffs...)
+}
+
+// flushers says how many flushers the replica started, and how many ran at
+// once at most.
+func (w *refreshWaits) flushers() (started, most int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.started, w.most
 }
 
 // onRace makes each race wait run during instead.

@@ -173,8 +173,8 @@ func (f *sessionFixture) replicaOn(t *testing.T, lease bool, opts ...cognito.Ses
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rep.sessions, err = cognito.NewSessions(rep.flow, store, append([]cognito.SessionOption{cognito.WithSessionLogger(logger)}, opts...)...)
 	require.NoError(t, err)
-	rep.waits = &refreshWaits{}
-	cognito.SetRefreshSleep(rep.sessions, rep.waits.sleep)
+	rep.waits = newRefreshWaits(t)
+	cognito.SetRefreshHooks(rep.sessions, rep.waits.sleep, rep.waits.goFlush)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", rep.sessions.Login)
 	mux.HandleFunc("/callback", rep.sessions.Callback)

@@ -134,9 +134,10 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			loginPath:       DefaultLoginPath,
 		},
 		secure: flow.secureCookies(),
-		hooks:  refreshHooks{sleep: sleep},
+		hooks:  refreshHooks{sleep: sleep, goFlush: goFlush},
 		cop:    http.NewCrossOriginProtection(),
 	}
+	s.pending.startFlusher = func() { s.hooks.goFlush(s.flush) }
 	for _, o := range opts {
 		if o != nil {
 			o.applySession(&s.sessionSettings)

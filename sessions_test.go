@@ -170,8 +170,8 @@ func (f *sessionFixture) replica(t *testing.T, opts []cognito.SessionOption, ver
 	opts = append([]cognito.SessionOption{cognito.WithSessionLogger(logger)}, opts...)
 	rep.sessions, err = cognito.NewSessions(rep.flow, rep.store, opts...)
 	require.NoError(t, err)
-	rep.waits = &refreshWaits{}
-	cognito.SetRefreshSleep(rep.sessions, rep.waits.sleep)
+	rep.waits = newRefreshWaits(t)
+	cognito.SetRefreshHooks(rep.sessions, rep.waits.sleep, rep.waits.goFlush)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", rep.sessions.Login)
