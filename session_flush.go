@@ -88,13 +88,17 @@ func (s *Sessions) flushHeld(ctx context.Context, key string) (*sessionRecord, e
 
 // commitHeld stores next, the successor held for key, over cur, which
 // still holds the refresh token next replaced; if the store fails, next is
-// held again.
+// held again. With a LeaseStore, the session's refresh lease, which the
+// refresh that spent that token kept, is let go.
 func (s *Sessions) commitHeld(ctx context.Context, key string, cur, next *sessionRecord) error {
 	if err := s.commit(ctx, key, next); err != nil {
 		s.pending.put(key, cur.refreshToken, next, s.expiryOf(next), s.now())
 		return err
 	}
 	s.pending.release()
+	if _, ok := s.store.(LeaseStore); ok {
+		s.unlease(ctx, key)
+	}
 	return nil
 }
 

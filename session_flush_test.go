@@ -365,3 +365,60 @@ func until(done <-chan struct{}) func(ctx context.Context) error {
 		}
 	}
 }
+
+// TestSessionsLeaseKeptWhileTheSuccessorIsHeld: A's write of the tokens it
+// refreshed under the session's lease fails, and A keeps the lease rather
+// than let it go. B, asked at once with expired tokens, does not spend the
+// dead refresh token (Cognito would refuse it and B, finding it still
+// stored, would end the session) but waits out the race: it takes A's
+// tokens if A's flusher stores them meanwhile, and answers 503 keeping the
+// session if not. The lease goes once the tokens are stored.
+func TestSessionsLeaseKeptWhileTheSuccessorIsHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		flushFirst bool // A's flusher stores the tokens while B waits
+	}{
+		{"A's flusher stores the tokens while B waits", true},
+		{"B's race wait ends first", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, a, b, as, _, user := rotatingFixture(t, true)
+			sid := user.cookie("cognito-session")
+			f.clock.Advance(61 * time.Minute)
+			f.pool.ResetCounts()
+			back := failNextCommit(as)
+			require.Equal(t, http.StatusServiceUnavailable, user.get(a).StatusCode)
+			back()
+			_, leased, err := f.mem.Find(leaseKey(sid))
+			require.NoError(t, err)
+			assert.True(t, leased, "A keeps the lease")
+
+			bWaits, bGoes := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			b.waits.onRace(func(ctx context.Context) error {
+				once.Do(func() { close(bWaits) })
+				return until(bGoes)(ctx)
+			})
+			bDone := make(chan *http.Response, 1)
+			r := user.request(http.MethodGet, "/api/me")
+			go func() { bDone <- send(b.handler, r) }()
+			await(t, bWaits, "B waiting out the race")
+			if tc.flushFirst {
+				assert.Equal(t, "stopped", a.waits.flush(t))
+			}
+			close(bGoes)
+			res := await(t, bDone, "B's answer")
+			assert.False(t, cookieCleared(res), "B keeps the session")
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "B did not spend the dead refresh token")
+			if !tc.flushFirst {
+				assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, body(res))
+				assert.Equal(t, "stopped", a.waits.flush(t))
+				res = user.get(b)
+			}
+			require.Equal(t, http.StatusOK, res.StatusCode, body(res))
+			require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+			assert.Equal(t, a.last.Load().AccessToken, b.last.Load().AccessToken, "B serves A's tokens")
+			f.assertNoLease(t, sid)
+		})
+	}
+}

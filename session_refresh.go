@@ -77,7 +77,8 @@ func (s *Sessions) renew(ctx context.Context, key, stale string) (*sessionRecord
 
 // doRefresh is one refresh of the session under key. With a LeaseStore it
 // first takes the session's refresh lease, so that replicas do not spend one
-// rotating refresh token twice.
+// rotating refresh token twice, and lets it go once done; unless the store
+// failed to take the tokens the refresh brought.
 func (s *Sessions) doRefresh(ctx context.Context, key, stale string) (*sessionRecord, error) {
 	cur, err := s.find(ctx, key)
 	switch {
@@ -105,8 +106,14 @@ func (s *Sessions) doRefresh(ctx context.Context, key, stale string) (*sessionRe
 	if cur, leased, err = s.lease(ctx, ls, key, cur, stale); !leased {
 		return cur, err
 	}
-	defer s.unlease(ctx, key)
-	rec, _, err := s.spend(ctx, key, cur)
+	rec, held, err := s.spend(ctx, key, cur)
+	if !held {
+		s.unlease(ctx, key)
+	}
+	// Otherwise the refresh token is spent and its successor waits in
+	// memory: the lease stays until it ends, or until the successor is
+	// stored, so that other replicas serve the session, or wait, rather
+	// than spend the dead refresh token.
 	return rec, err
 }
 
