@@ -27,9 +27,10 @@ var errNotFlushed = errors.New("cognito: no refreshed tokens held for the sessio
 
 // flush stores held successors in the background, so that a successor the
 // store refused reaches it soon after the store is back, whichever replica
-// gets the session's next request. It runs while anything is held, as one
-// goroutine per Sessions at most, and ends when nothing is, or when a wait
-// fails (ctx ended). While the store fails it tries one held successor per
+// gets the session's next request; and it revokes the refresh tokens of
+// successors dropped unstored. It runs while anything is held or to be
+// revoked, as one goroutine per Sessions at most, and ends when nothing
+// is, or when a wait fails (ctx ended). While the store fails it tries one held successor per
 // back-off, which doubles from flushFirstDelay up to flushMaxDelay; once
 // one is stored it goes on with the rest at once.
 func (s *Sessions) flush(ctx context.Context) {
@@ -41,9 +42,13 @@ func (s *Sessions) flush(ctx context.Context) {
 		}
 		delay = min(2*delay, flushMaxDelay)
 		for {
-			key, ok := s.pending.next(s.now())
+			orphans, key, ok := s.pending.next(s.now())
 			if !ok {
 				return
+			}
+			s.revokeOrphans(ctx, orphans)
+			if key == "" {
+				continue
 			}
 			if errors.Is(s.flushKey(ctx, key), ErrSessionStoreUnavailable) {
 				break
@@ -73,7 +78,8 @@ func (s *Sessions) flushHeld(ctx context.Context, key string) (*sessionRecord, e
 		return nil, err
 	}
 	if cur == nil {
-		s.forget(ctx, key, "")
+		s.backoff.clear(key)
+		s.pending.abandon(key)
 		return nil, errSignedOut
 	}
 	next := s.pending.take(key, cur.refreshToken)
@@ -92,7 +98,7 @@ func (s *Sessions) flushHeld(ctx context.Context, key string) (*sessionRecord, e
 // refresh that spent that token kept, is let go.
 func (s *Sessions) commitHeld(ctx context.Context, key string, cur, next *sessionRecord) error {
 	if err := s.commit(ctx, key, next); err != nil {
-		s.pending.put(key, cur.refreshToken, next, s.expiryOf(next), s.now())
+		s.pending.put(key, cur.refreshToken, next, s.expiryOf(next))
 		return err
 	}
 	s.pending.release()
@@ -120,6 +126,16 @@ func (s *Sessions) flushSome(ctx context.Context) bool {
 	return freed
 }
 
+// revokeOrphans revokes the refresh tokens of successors dropped unstored,
+// which nothing will ever use.
+func (s *Sessions) revokeOrphans(ctx context.Context, tokens []string) {
+	for _, rt := range tokens {
+		if err := s.flow.Client.Revoke(ctx, rt); err != nil {
+			s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of refreshed tokens the store never took", "err", err)
+		}
+	}
+}
+
 // pendingCommits holds refreshed sessions that the store failed to take,
 // keyed by session, with the refresh token they replace: with rotation that
 // one is spent, and the successor must not be lost. It holds at most
@@ -132,6 +148,9 @@ type pendingCommits struct {
 	m        map[string]pendingCommit
 	promised int       // slots promised to refreshes in flight
 	swept    time.Time // when entries past their deadline were last dropped
+	// orphans are the refresh tokens of successors dropped unstored, for
+	// the flusher to revoke.
+	orphans []string
 	// flushing: the flusher runs, started by startFlusher.
 	flushing     bool
 	startFlusher func()
@@ -145,14 +164,12 @@ type pendingCommit struct {
 
 // reserve promises a slot for one successor, and reports whether there was
 // one left. The promise ends with put or release. Entries past their
-// deadline are dropped first when no slot is left, and once a sweepInterval
-// anyway, so that none outlives its session for long.
+// deadline are dropped first, once a sweepInterval at most (sweepDue): none
+// outlives its session for long, and no refresh scans every entry.
 func (p *pendingCommits) reserve(now time.Time) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.m)+p.promised >= maxPending || now.Sub(p.swept) >= sweepInterval {
-		p.sweep(now)
-	}
+	defer p.unlockAndWake()
+	p.sweepDue(now)
 	if len(p.m)+p.promised >= maxPending {
 		return false
 	}
@@ -168,13 +185,11 @@ func (p *pendingCommits) release() {
 }
 
 // put keeps rec, the successor of refresh token spent, until deadline, in
-// the slot that reserve or take promised, first dropping the entries past
-// their deadline.
-func (p *pendingCommits) put(key, spent string, rec *sessionRecord, deadline, now time.Time) {
+// the slot that reserve or take promised.
+func (p *pendingCommits) put(key, spent string, rec *sessionRecord, deadline time.Time) {
 	p.mu.Lock()
 	defer p.unlockAndWake()
 	p.promised--
-	p.sweep(now)
 	if p.m == nil {
 		p.m = map[string]pendingCommit{}
 	}
@@ -217,6 +232,17 @@ func (p *pendingCommits) keys(n int) []string {
 	return keys
 }
 
+// abandon forgets key's successor, if one was held, for a session that is
+// gone, and has its refresh token revoked.
+func (p *pendingCommits) abandon(key string) {
+	p.mu.Lock()
+	defer p.unlockAndWake()
+	if pc, ok := p.m[key]; ok {
+		delete(p.m, key)
+		p.orphan(pc)
+	}
+}
+
 // drop forgets key's successor and returns it, if one was held.
 func (p *pendingCommits) drop(key string) *sessionRecord {
 	p.mu.Lock()
@@ -229,21 +255,23 @@ func (p *pendingCommits) drop(key string) *sessionRecord {
 	return pc.rec
 }
 
-// next returns the key of a held successor for the flusher to store. When
-// there is none, the flusher's run is over: ok is false, and the next put
-// starts another. Entries past their deadline are dropped first, once a
-// sweepInterval.
-func (p *pendingCommits) next(now time.Time) (key string, ok bool) {
+// next returns the flusher's work: refresh tokens to revoke, and the key
+// of one held successor to store ("" for none). When there is neither, the
+// flusher's run is over: ok is false, and the next put starts another.
+// Entries past their deadline are dropped first, once a sweepInterval.
+func (p *pendingCommits) next(now time.Time) (orphans []string, key string, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if now.Sub(p.swept) >= sweepInterval {
-		p.sweep(now)
+	p.sweepDue(now)
+	orphans, p.orphans = p.orphans, nil
+	for key = range p.m {
+		break
 	}
-	for key := range p.m {
-		return key, true
+	if len(orphans) == 0 && key == "" {
+		p.flushing = false
+		return nil, "", false
 	}
-	p.flushing = false
-	return "", false
+	return orphans, key, true
 }
 
 // stopFlushing records that the flusher stopped before its work ran out;
@@ -257,7 +285,7 @@ func (p *pendingCommits) stopFlushing() {
 // unlockAndWake unlocks p.mu, which is held, and starts the flusher if
 // there is work for it and it is not running.
 func (p *pendingCommits) unlockAndWake() {
-	start := !p.flushing && len(p.m) > 0
+	start := !p.flushing && (len(p.m) > 0 || len(p.orphans) > 0)
 	if start {
 		p.flushing = true
 	}
@@ -267,12 +295,27 @@ func (p *pendingCommits) unlockAndWake() {
 	}
 }
 
-// sweep drops the entries past their deadline. p.mu is held.
-func (p *pendingCommits) sweep(now time.Time) {
+// sweepDue drops the entries past their deadline, unless it did less than
+// a sweepInterval ago. p.mu is held.
+func (p *pendingCommits) sweepDue(now time.Time) {
+	if now.Sub(p.swept) < sweepInterval && !now.Before(p.swept) {
+		return
+	}
 	p.swept = now
 	for key, pc := range p.m {
 		if !now.Before(pc.deadline) {
 			delete(p.m, key)
+			p.orphan(pc)
 		}
+	}
+}
+
+// orphan queues the refresh token of pc, dropped unstored, for the flusher
+// to revoke, unless it is the one the refresh spent: without rotation, the
+// session's own. The queue is bounded as the entries are; past that, a
+// token is left to expire. p.mu is held.
+func (p *pendingCommits) orphan(pc pendingCommit) {
+	if pc.rec.refreshToken != pc.spent && len(p.orphans) < maxPending {
+		p.orphans = append(p.orphans, pc.rec.refreshToken)
 	}
 }

@@ -422,3 +422,114 @@ func TestSessionsLeaseKeptWhileTheSuccessorIsHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionsHeldSuccessorsPastTheirDeadlineRevoked: a successor held for
+// the store past its session's idle deadline is dropped, and its refresh
+// token, which nothing will ever use, revoked; without rotation the
+// refresh did not mint one, and the session's own is left alone.
+func TestSessionsHeldSuccessorsPastTheirDeadlineRevoked(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rotation bool
+		revokes  int
+	}{
+		{"with rotation", true, 1},
+		{"without rotation", false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(tc.rotation))
+			app, store := f.replicaOn(t, false, cognito.WithSessionLifetime(time.Hour, 0))
+			user := f.browser()
+			user.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			store.refuseWrites(false) // for good
+			require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+			held, _ := cognito.HeldForStore(app.sessions)
+			require.Equal(t, 1, held)
+			assert.Equal(t, "parked", app.waits.flush(t), "the store refuses the successor")
+
+			f.clock.Advance(time.Hour) // past the session's idle deadline
+			f.pool.ResetCounts()
+			assert.Equal(t, "stopped", app.waits.flush(t))
+			held, _ = cognito.HeldForStore(app.sessions)
+			assert.Zero(t, held)
+			assert.Equal(t, tc.revokes, f.pool.Requests(cognitotest.EndpointRevoke))
+		})
+	}
+}
+
+// TestSessionsFlusherDropsTheSuccessorOfAnEndedSession: the user signs out
+// on B while A holds the successor of the session's refresh, which the
+// store refused. A's flusher finds the session gone: it drops the
+// successor and revokes its refresh token.
+func TestSessionsFlusherDropsTheSuccessorOfAnEndedSession(t *testing.T) {
+	f, a, b, as, _, user := rotatingFixture(t, false)
+	f.clock.Advance(56 * time.Minute)
+	back := as.refuseWrites(false)
+	require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+	back()
+	f.pool.ResetCounts()
+	require.Equal(t, http.StatusSeeOther, user.do(b.handler, http.MethodPost, "/logout").StatusCode)
+	require.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke), "the sign-out revoked the stored refresh token")
+
+	commits := as.commits.Load()
+	assert.Equal(t, "stopped", a.waits.flush(t))
+	assert.Equal(t, commits, as.commits.Load(), "the session is not brought back")
+	held, _ := cognito.HeldForStore(a.sessions)
+	assert.Zero(t, held)
+	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointRevoke), "and the flusher the held one")
+}
+
+// TestSessionsHeldSuccessorsSweptOnceASweepInterval: successors past their
+// deadline are dropped once a sweep interval (a minute) at most, so that a
+// refresh never scans every held successor: within the interval, a full
+// process whose held successors the store refuses does not spend another
+// refresh token, even if their deadlines have passed; a sweep interval on,
+// it does.
+func TestSessionsHeldSuccessorsSweptOnceASweepInterval(t *testing.T) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+	app, store := f.replicaOn(t, false)
+	user := f.browser()
+	user.signIn(t, app, "")
+	f.clock.Advance(56 * time.Minute)
+	cognito.FillHeldForStore(t, app.sessions, cognito.MaxPending, f.clock.Now().Add(time.Second), true)
+	f.clock.Advance(30 * time.Second) // past the fillers' deadline, within the sweep interval
+	store.refuseWrites(false)
+	f.pool.ResetCounts()
+
+	require.Equal(t, http.StatusOK, user.get(app).StatusCode, "the tokens still work")
+	assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "no slot for a successor: the refresh token is not spent")
+	held, _ := cognito.HeldForStore(app.sessions)
+	assert.Equal(t, cognito.MaxPending, held)
+
+	f.clock.Advance(30 * time.Second) // a sweep interval since the fill, and past the back-off
+	require.Equal(t, http.StatusOK, user.get(app).StatusCode)
+	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "the sweep made room")
+	held, _ = cognito.HeldForStore(app.sessions)
+	assert.Equal(t, 1, held, "the session's own successor, which the store refused")
+}
+
+// TestSessionsBackOffsSweptOnceABackOff: back-offs that are over are
+// dropped once a back-off (10 s) at most, so that starting one never scans
+// them all at every failed refresh.
+func TestSessionsBackOffsSweptOnceABackOff(t *testing.T) {
+	f := newSessionFixture(t)
+	app, _ := f.replicaOn(t, false)
+	first, second := f.browser(), f.browser()
+	first.signIn(t, app, "")
+	second.signIn(t, app, "")
+	cognito.FillBackingOff(app.sessions, 100, f.clock.Now().Add(56*time.Minute+time.Second))
+	f.clock.Advance(56 * time.Minute)
+	f.pool.ResetCounts()
+	f.pool.FailNext(cognitotest.EndpointToken, 3, cognitotest.Failure{Status: http.StatusInternalServerError})
+
+	require.Equal(t, http.StatusOK, first.get(app).StatusCode) // a failed refresh: a sweep, which keeps the fillers
+	assert.Equal(t, 101, cognito.BackingOff(app.sessions))
+	f.clock.Advance(2 * time.Second) // the fillers' back-offs are over
+	require.Equal(t, http.StatusOK, second.get(app).StatusCode)
+	assert.Equal(t, 102, cognito.BackingOff(app.sessions), "no sweep within a back-off of the last")
+	f.clock.Advance(8 * time.Second) // a back-off since the sweep; first's is over too
+	require.Equal(t, http.StatusOK, first.get(app).StatusCode)
+	assert.Equal(t, 2, cognito.BackingOff(app.sessions), "swept: second's, and first's new one")
+	assert.Equal(t, 3, f.pool.Requests(cognitotest.EndpointToken))
+}

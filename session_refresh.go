@@ -164,7 +164,7 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (r
 	if err := s.commit(ctx, key, &next); err != nil {
 		// With rotation, cur's refresh token is spent: keep its successor
 		// for the next try, or the session would be lost with the store.
-		s.pending.put(key, cur.refreshToken, &next, s.expiryOf(&next), now)
+		s.pending.put(key, cur.refreshToken, &next, s.expiryOf(&next))
 		kept = true
 		return nil, true, err
 	}
@@ -412,6 +412,7 @@ func (s *Sessions) refreshAt(rec *sessionRecord) time.Time {
 type refreshBackoffs struct {
 	mu    sync.Mutex
 	until map[string]time.Time
+	swept time.Time // when the entries that are over were last dropped
 }
 
 func (b *refreshBackoffs) holds(key string, now time.Time) bool {
@@ -426,13 +427,18 @@ func (b *refreshBackoffs) holds(key string, now time.Time) bool {
 }
 
 // start holds key's refreshes back until until, first dropping the entries
-// that are over.
+// that are over, once a refreshBackoff at most (the entries' own
+// lifetime): so no entry outlives its end by more than that, and no failed
+// refresh scans them all.
 func (b *refreshBackoffs) start(key string, until, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for k, t := range b.until {
-		if !now.Before(t) {
-			delete(b.until, k)
+	if now.Sub(b.swept) >= refreshBackoff || now.Before(b.swept) {
+		b.swept = now
+		for k, t := range b.until {
+			if !now.Before(t) {
+				delete(b.until, k)
+			}
 		}
 	}
 	if b.until == nil {

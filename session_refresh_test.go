@@ -704,9 +704,9 @@ func TestSessionsNoRefreshWithoutRoomForTheSuccessor(t *testing.T) {
 }
 
 // TestSessionsHeldSuccessorsSweptAtTheirDeadline: a successor held for the
-// store lives until its session's idle deadline; past it, the next held
-// successor, or the first refresh a sweep interval (a minute) after the
-// last sweep, drops it.
+// store lives until its session's idle deadline; past it, the first
+// refresh a sweep interval (a minute) after the last sweep drops it, and
+// nothing earlier does, not even holding another successor.
 func TestSessionsHeldSuccessorsSweptAtTheirDeadline(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -714,7 +714,7 @@ func TestSessionsHeldSuccessorsSweptAtTheirDeadline(t *testing.T) {
 		refuse  bool          // the refresh's own successor is held: a put
 		held    int
 	}{
-		{"a put sweeps", 31 * time.Second, true, 1},
+		{"a put within the sweep interval does not", 31 * time.Second, true, 11},
 		{"a refresh a sweep interval on sweeps", time.Minute, false, 0},
 		{"a refresh within the sweep interval does not", time.Minute - time.Millisecond, false, 10},
 	} {
