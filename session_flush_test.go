@@ -533,3 +533,53 @@ func TestSessionsBackOffsSweptOnceABackOff(t *testing.T) {
 	assert.Equal(t, 2, cognito.BackingOff(app.sessions), "swept: second's, and first's new one")
 	assert.Equal(t, 3, f.pool.Requests(cognitotest.EndpointToken))
 }
+
+// TestSessionsReplicaAskedAsTheStoreComesBack: without Lease, A spent the
+// refresh token and holds its successor, which the store refused; the
+// store comes back, and B is asked with expired tokens before A's flusher
+// has tried again. Cognito refuses B's refresh (A spent the token) and B
+// waits out the race for A's tokens: A's flusher, whose back-off is at most
+// 1 s, below the default race wait of 2 s, stores them meanwhile and B
+// serves them. A race wait that ends before the flusher's next try is what
+// can still lose the session: B finds the spent token still stored and
+// ends it.
+func TestSessionsReplicaAskedAsTheStoreComesBack(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		flushFirst bool // A's flusher stores the tokens while B waits
+		status     int
+	}{
+		{"A's flusher stores the tokens while B waits", true, http.StatusOK},
+		{"B's race wait ends first", false, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, a, b, as, _, user := rotatingFixture(t, false)
+			f.clock.Advance(61 * time.Minute)
+			back := as.refuseWrites(false)
+			require.Equal(t, http.StatusServiceUnavailable, user.get(a).StatusCode)
+			back()
+
+			bWaits, bGoes := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			b.waits.onRace(func(ctx context.Context) error {
+				once.Do(func() { close(bWaits) })
+				return until(bGoes)(ctx)
+			})
+			bDone := make(chan *http.Response, 1)
+			r := user.request(http.MethodGet, "/api/me")
+			go func() { bDone <- send(b.handler, r) }()
+			await(t, bWaits, "B waiting out the race")
+			if tc.flushFirst {
+				assert.Equal(t, "stopped", a.waits.flush(t))
+			}
+			close(bGoes)
+			res := await(t, bDone, "B's answer")
+			assert.Equal(t, tc.status, res.StatusCode, body(res))
+			assert.Equal(t, !tc.flushFirst, cookieCleared(res))
+			if tc.flushFirst {
+				require.Equal(t, http.StatusOK, user.get(a).StatusCode)
+				assert.Equal(t, a.last.Load().AccessToken, b.last.Load().AccessToken, "B serves A's tokens")
+			}
+		})
+	}
+}
