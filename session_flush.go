@@ -29,10 +29,10 @@ var errNotFlushed = errors.New("cognito: no refreshed tokens held for the sessio
 // store refused reaches it soon after the store is back, whichever replica
 // gets the session's next request; and it revokes the refresh tokens of
 // successors dropped unstored. It runs while anything is held or to be
-// revoked, as one goroutine per Sessions at most, and ends when nothing
-// is, or when a wait fails (ctx ended). While the store fails it tries one held successor per
-// back-off, which doubles from flushFirstDelay up to flushMaxDelay; once
-// one is stored it goes on with the rest at once.
+// revoked, as one goroutine per Sessions at most, and ends when nothing is,
+// or when a wait fails (ctx ended). While the store fails it tries one held
+// successor per back-off, which doubles from flushFirstDelay up to
+// flushMaxDelay; once one is stored it goes on with the rest at once.
 func (s *Sessions) flush(ctx context.Context) {
 	delay := flushFirstDelay
 	for {
