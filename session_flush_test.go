@@ -583,3 +583,40 @@ func TestSessionsReplicaAskedAsTheStoreComesBack(t *testing.T) {
 		})
 	}
 }
+
+// afterCommit makes every Commit that goes through run fn with its ID.
+func (s *testStore) afterCommit(fn func(id string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCommit = fn
+}
+
+// TestSessionsFlusherBackOffStartsOverAfterAStore: once the store takes a
+// held successor, the flusher's back-off starts again from 100 ms, should
+// the store fail the next one: it is a new outage, not the old one.
+func TestSessionsFlusherBackOffStartsOverAfterAStore(t *testing.T) {
+	f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+	app, store := f.replicaOn(t, false)
+	users := []*browser{f.browser(), f.browser()}
+	for _, u := range users {
+		u.signIn(t, app, "")
+	}
+	f.clock.Advance(56 * time.Minute)
+	back := store.refuseWrites(false)
+	for _, u := range users {
+		require.Equal(t, http.StatusOK, u.get(app).StatusCode)
+	}
+	for range 2 {
+		require.Equal(t, "parked", app.waits.flush(t))
+	}
+	back()
+	store.afterCommit(func(string) { store.failCommit.Store(true) }) // the store takes one, then fails again
+	assert.Equal(t, "parked", app.waits.flush(t))
+	held, _ := cognito.HeldForStore(app.sessions)
+	assert.Equal(t, 1, held, "one stored, one held")
+	backoffs := app.waits.backoffsTaken()
+	assert.Equal(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 100 * time.Millisecond}, backoffs)
+	store.afterCommit(nil)
+	back()
+	assert.Equal(t, "stopped", app.waits.flush(t))
+}
