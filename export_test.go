@@ -38,13 +38,15 @@ func BackingOff(s *Sessions) int {
 }
 
 // FillHeldForStore makes s hold n successors of sessions of nobody's, kept
-// until deadline, as refreshes during a long store outage would leave. With
-// inStore set, the store holds each session too, with the refresh token
-// its successor replaced, as it would have once the outage is over;
+// until deadline (their idle deadline: they were last seen the idle
+// timeout before it), as refreshes during a long store outage would leave.
+// With inStore set, the store holds each session too, with the refresh
+// token its successor replaced, as it would have once the outage is over;
 // without, the sessions are gone.
 func FillHeldForStore(t testing.TB, s *Sessions, n int, deadline time.Time, inStore bool) {
 	t.Helper()
 	now := s.now()
+	seen := deadline.Add(-s.idle)
 	for i := range n {
 		key := "filler:" + strconv.Itoa(i)
 		spent := "spent-" + strconv.Itoa(i)
@@ -54,11 +56,21 @@ func FillHeldForStore(t testing.TB, s *Sessions, n int, deadline time.Time, inSt
 				t.Fatal(err)
 			}
 		}
-		next := &sessionRecord{created: now, lastSeen: now, obtained: now, expiry: now.Add(time.Hour), idToken: "id", accessToken: "access", refreshToken: "next-" + strconv.Itoa(i)}
+		next := &sessionRecord{created: seen, lastSeen: seen, obtained: now, expiry: now.Add(time.Hour), idToken: "id", accessToken: "access", refreshToken: "next-" + strconv.Itoa(i)}
 		s.pending.promised++
-		s.pending.put(key, spent, next, deadline, now)
+		s.pending.put(key, spent, next, deadline)
 	}
+	s.pending.mu.Lock()
 	s.pending.swept = now
+	s.pending.mu.Unlock()
+}
+
+// SetRefreshHooks makes s's refresh machinery wait with sleep instead of
+// timers (a refresh waiting out the race, the flusher's back-off) and start
+// its flusher with goFlush, so that tests drive both without the wall
+// clock.
+func SetRefreshHooks(s *Sessions, sleep func(ctx context.Context, d time.Duration) error, goFlush func(flush func(ctx context.Context))) {
+	s.hooks = refreshHooks{sleep: sleep, goFlush: goFlush}
 }
 
 // FillBackingOff makes s hold back the refreshes of n sessions of nobody's

@@ -87,9 +87,12 @@ func WithRefreshTokenLifetime(d time.Duration) SessionOption {
 // answers 503 after. Without one, a refresh that Cognito refused with
 // invalid_grant re-reads the store for that long before it ends the
 // session: with refresh token rotation, another replica may have spent the
-// refresh token a moment earlier and be about to store its successor. While
-// the tokens still work, no refresh waits: they are served. Default
-// DefaultRefreshRaceWait; 0 re-reads once; values < 0 are ignored.
+// refresh token a moment earlier and be about to store its successor. A
+// replica whose store failed to take the tokens it refreshed stores them in
+// the background, retrying at least once a second: a race wait of a second
+// or more sees them once the store is back. While the tokens still work, no
+// refresh waits: they are served. Default DefaultRefreshRaceWait; 0 re-reads
+// once; values < 0 are ignored.
 func WithRefreshRaceWait(d time.Duration) SessionOption {
 	return sessionOptionFunc(func(s *sessionSettings) {
 		if d >= 0 {

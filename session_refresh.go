@@ -19,9 +19,6 @@ const (
 	refreshBackoff = 10 * time.Second
 	// refreshLeaseLabel starts the store key of a session's refresh lease.
 	refreshLeaseLabel = "cognito-refresh:"
-	// flushBatch is how many held successors a refresh that finds no slot
-	// for its own tries to store first.
-	flushBatch = 8
 )
 
 // Why a refresh did not happen, when the session lives on: Require serves
@@ -52,6 +49,10 @@ func (s *Sessions) refresh(ctx context.Context, key string) (*sessionRecord, err
 // renew is refresh, also when the tokens are not due but the stored ID
 // token is stale (its signing key was retired). A renewal by another
 // replica, or by a flight this one joined, stands for it.
+//
+// A refresh may also join the flusher's flight for the session (flushHeld),
+// and take its result: the held successor, stored; a signed-out session; or
+// a failure, answered as a failed refresh is.
 func (s *Sessions) renew(ctx context.Context, key, stale string) (*sessionRecord, error) {
 	ch := s.group.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
@@ -76,7 +77,8 @@ func (s *Sessions) renew(ctx context.Context, key, stale string) (*sessionRecord
 
 // doRefresh is one refresh of the session under key. With a LeaseStore it
 // first takes the session's refresh lease, so that replicas do not spend one
-// rotating refresh token twice.
+// rotating refresh token twice, and lets it go once done; unless the store
+// failed to take the tokens the refresh brought.
 func (s *Sessions) doRefresh(ctx context.Context, key, stale string) (*sessionRecord, error) {
 	cur, err := s.find(ctx, key)
 	switch {
@@ -90,21 +92,29 @@ func (s *Sessions) doRefresh(ctx context.Context, key, stale string) (*sessionRe
 	if next := s.pending.take(key, cur.refreshToken); next != nil {
 		// An earlier refresh spent cur's refresh token but could not store
 		// its successor: store it now.
-		if err := s.commit(ctx, key, next); err != nil {
-			s.pending.put(key, cur.refreshToken, next, s.expiryOf(next), s.now())
+		if err := s.commitHeld(ctx, key, cur, next); err != nil {
 			return nil, err
 		}
-		s.pending.release()
 		return next, nil
 	}
-	if ls, ok := s.store.(LeaseStore); ok {
-		var held bool
-		if cur, held, err = s.lease(ctx, ls, key, cur, stale); !held {
-			return cur, err
-		}
-		defer s.unlease(ctx, key)
+	ls, ok := s.store.(LeaseStore)
+	if !ok {
+		rec, _, err := s.spend(ctx, key, cur)
+		return rec, err
 	}
-	return s.spend(ctx, key, cur)
+	var leased bool
+	if cur, leased, err = s.lease(ctx, ls, key, cur, stale); !leased {
+		return cur, err
+	}
+	rec, held, err := s.spend(ctx, key, cur)
+	if !held {
+		s.unlease(ctx, key)
+	}
+	// Otherwise the refresh token is spent and its successor waits in
+	// memory: the lease stays until it ends, or until the successor is
+	// stored, so that other replicas serve the session, or wait, rather
+	// than spend the dead refresh token.
+	return rec, err
 }
 
 // due reports whether rec needs a refresh: its tokens are within the
@@ -116,12 +126,12 @@ func (s *Sessions) due(rec *sessionRecord, stale string) bool {
 // spend refreshes cur's tokens with its refresh token and stores them. With
 // rotation the refresh token is spent from then on, so a slot for its
 // successor is promised first: should the store fail, the successor waits
-// in memory for the next try instead of being lost, and when no slot is
-// left, nor freed by storing held successors, the refresh token is not
-// spent at all.
-func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*sessionRecord, error) {
-	if !s.pending.reserve(s.now()) && !(s.storeHeld(ctx) && s.pending.reserve(s.now())) {
-		return nil, errPendingFull
+// in memory (held reports it) for the flusher or the next try instead of
+// being lost, and when no slot is left, nor freed by storing held
+// successors, the refresh token is not spent at all.
+func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (rec *sessionRecord, held bool, err error) {
+	if !s.pending.reserve(s.now()) && !(s.flushSome(ctx) && s.pending.reserve(s.now())) {
+		return nil, false, errPendingFull
 	}
 	kept := false
 	defer func() {
@@ -131,10 +141,11 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 	}()
 	tokens, err := s.flow.Client.Refresh(ctx, cur.refreshToken)
 	if errors.Is(err, ErrInvalidGrant) {
-		return s.refused(ctx, key, cur, err)
+		rec, err := s.refused(ctx, key, cur, err)
+		return rec, false, err
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// A sign-out may have deleted the session while the refresh was on its
 	// way: storing the successor would bring the session back. The store
@@ -144,7 +155,7 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 		if rerr := s.flow.Client.Revoke(ctx, tokens.RefreshToken); rerr != nil {
 			s.log.WarnContext(ctx, "cognito: cannot revoke the refresh token of a session signed out during its refresh", "err", rerr)
 		}
-		return nil, errSignedOut
+		return nil, false, errSignedOut
 	}
 	next := *cur
 	now := s.now()
@@ -153,11 +164,11 @@ func (s *Sessions) spend(ctx context.Context, key string, cur *sessionRecord) (*
 	if err := s.commit(ctx, key, &next); err != nil {
 		// With rotation, cur's refresh token is spent: keep its successor
 		// for the next try, or the session would be lost with the store.
-		s.pending.put(key, cur.refreshToken, &next, s.expiryOf(&next), now)
+		s.pending.put(key, cur.refreshToken, &next, s.expiryOf(&next))
 		kept = true
-		return nil, err
+		return nil, true, err
 	}
-	return &next, nil
+	return &next, false, nil
 }
 
 // refused handles a refresh that Cognito refused with invalid_grant. The
@@ -224,15 +235,39 @@ func (s *Sessions) probeWrites(ctx context.Context, key string) error {
 // and returns the time waited and the next delay.
 func (s *Sessions) pause(ctx context.Context, delay, waited time.Duration) (time.Duration, time.Duration, error) {
 	d := min(delay, s.raceWait-waited)
+	if err := s.hooks.sleep(ctx, d); err != nil {
+		return waited, delay, fmt.Errorf("%w: %w", ErrEndpointUnavailable, err)
+	}
+	return waited + d, delay * 2, nil
+}
+
+// refreshHooks are how the refresh machinery waits and starts its flusher,
+// which tests replace (export_test.go) so as to drive them without the
+// wall clock.
+type refreshHooks struct {
+	// sleep waits d, or until ctx ends: a refresh waiting out the race,
+	// the flusher's back-off.
+	sleep func(ctx context.Context, d time.Duration) error
+	// goFlush runs flush on a goroutine of its own, with the context that
+	// bounds it.
+	goFlush func(flush func(ctx context.Context))
+}
+
+// sleep waits d on a timer, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return waited + d, delay * 2, nil
+		return nil
 	case <-ctx.Done():
-		return waited, delay, fmt.Errorf("%w: %w", ErrEndpointUnavailable, ctx.Err())
+		return ctx.Err()
 	}
 }
+
+// goFlush runs flush on a goroutine of its own. Nothing ends it but its
+// work running out: it stops once nothing is held for the store.
+func goFlush(flush func(ctx context.Context)) { go flush(context.Background()) }
 
 // refreshLeaseKey is the store key of the refresh lease of the session
 // under key.
@@ -347,34 +382,6 @@ func (s *Sessions) refreshRetiredKey(ctx context.Context, key string, rec *sessi
 	return nil, nil, err
 }
 
-// storeHeld stores up to flushBatch of the successors held for the store,
-// as their sessions' next refreshes here would, and drops those whose
-// session moved on or is gone, so that a store back from an outage frees
-// the slots of users who have not come back. It reports whether it freed
-// any, and stops at the first failure of the store.
-func (s *Sessions) storeHeld(ctx context.Context) bool {
-	freed := false
-	for _, key := range s.pending.keys(flushBatch) {
-		cur, err := s.find(ctx, key)
-		if err != nil {
-			return freed
-		}
-		spent := "" // no session: take drops the successor
-		if cur != nil {
-			spent = cur.refreshToken
-		}
-		if next := s.pending.take(key, spent); next != nil {
-			if err := s.commit(ctx, key, next); err != nil {
-				s.pending.put(key, spent, next, s.expiryOf(next), s.now())
-				return freed
-			}
-			s.pending.release()
-		}
-		freed = true
-	}
-	return freed
-}
-
 // forget drops what this process holds for a session that ended: its
 // back-off, and a successor waiting for the store, whose refresh token
 // nothing will ever use: it is revoked, unless it is the one the caller
@@ -399,123 +406,13 @@ func (s *Sessions) refreshAt(rec *sessionRecord) time.Time {
 	return rec.expiry.Add(-min(s.margin, rec.expiry.Sub(rec.obtained)/2))
 }
 
-// pendingCommits holds refreshed sessions that the store failed to take,
-// keyed by session, with the refresh token they replace: with rotation that
-// one is spent, and the successor must not be lost. It holds at most
-// maxPending, counting the slots promised to refreshes in flight, so that
-// no refresh is made whose successor would have nowhere to wait. Each entry
-// lives until its session's idle deadline, and goes earlier with the
-// session.
-type pendingCommits struct {
-	mu       sync.Mutex
-	m        map[string]pendingCommit
-	promised int       // slots promised to refreshes in flight
-	swept    time.Time // when entries past their deadline were last dropped
-}
-
-type pendingCommit struct {
-	spent    string
-	rec      *sessionRecord
-	deadline time.Time
-}
-
-// reserve promises a slot for one successor, and reports whether there was
-// one left. The promise ends with put or release. Entries past their
-// deadline are dropped first when no slot is left, and once a sweepInterval
-// anyway, so that none outlives its session for long.
-func (p *pendingCommits) reserve(now time.Time) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.m)+p.promised >= maxPending || now.Sub(p.swept) >= sweepInterval {
-		p.sweep(now)
-	}
-	if len(p.m)+p.promised >= maxPending {
-		return false
-	}
-	p.promised++
-	return true
-}
-
-// release gives back a promised slot that was not needed.
-func (p *pendingCommits) release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.promised--
-}
-
-// put keeps rec, the successor of refresh token spent, until deadline, in
-// the slot that reserve or take promised, first dropping the entries past
-// their deadline.
-func (p *pendingCommits) put(key, spent string, rec *sessionRecord, deadline, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.promised--
-	p.sweep(now)
-	if p.m == nil {
-		p.m = map[string]pendingCommit{}
-	}
-	p.m[key] = pendingCommit{spent: spent, rec: rec, deadline: deadline}
-}
-
-// take returns and forgets the successor of refresh token spent, if held;
-// its slot stays promised, for put or release.
-func (p *pendingCommits) take(key, spent string) *sessionRecord {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pc, ok := p.m[key]
-	if !ok {
-		return nil
-	}
-	delete(p.m, key)
-	if pc.spent != spent {
-		return nil // the store moved on without it
-	}
-	p.promised++
-	return pc.rec
-}
-
-// keys returns the keys of up to n held successors.
-func (p *pendingCommits) keys(n int) []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	keys := make([]string, 0, min(n, len(p.m)))
-	for key := range p.m {
-		if len(keys) == n {
-			break
-		}
-		keys = append(keys, key)
-	}
-	return keys
-}
-
-// drop forgets key's successor and returns it, if one was held.
-func (p *pendingCommits) drop(key string) *sessionRecord {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pc, ok := p.m[key]
-	delete(p.m, key)
-	if !ok {
-		return nil
-	}
-	return pc.rec
-}
-
-// sweep drops the entries past their deadline. p.mu is held.
-func (p *pendingCommits) sweep(now time.Time) {
-	p.swept = now
-	for key, pc := range p.m {
-		if !now.Before(pc.deadline) {
-			delete(p.m, key)
-		}
-	}
-}
-
 // refreshBackoffs remembers, per session, until when a failed refresh is not
 // retried while the tokens still work. Bounded: when full of entries that
 // still hold, sessions simply retry on every request.
 type refreshBackoffs struct {
 	mu    sync.Mutex
 	until map[string]time.Time
+	swept time.Time // when the entries that are over were last dropped
 }
 
 func (b *refreshBackoffs) holds(key string, now time.Time) bool {
@@ -530,13 +427,18 @@ func (b *refreshBackoffs) holds(key string, now time.Time) bool {
 }
 
 // start holds key's refreshes back until until, first dropping the entries
-// that are over.
+// that are over, once a refreshBackoff at most (the entries' own
+// lifetime): so no entry outlives its end by more than that, and no failed
+// refresh scans them all.
 func (b *refreshBackoffs) start(key string, until, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for k, t := range b.until {
-		if !now.Before(t) {
-			delete(b.until, k)
+	if now.Sub(b.swept) >= refreshBackoff || now.Before(b.swept) {
+		b.swept = now
+		for k, t := range b.until {
+			if !now.Before(t) {
+				delete(b.until, k)
+			}
 		}
 	}
 	if b.until == nil {

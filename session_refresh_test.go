@@ -173,6 +173,8 @@ func (f *sessionFixture) replicaOn(t *testing.T, lease bool, opts ...cognito.Ses
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rep.sessions, err = cognito.NewSessions(rep.flow, store, append([]cognito.SessionOption{cognito.WithSessionLogger(logger)}, opts...)...)
 	require.NoError(t, err)
+	rep.waits = newRefreshWaits(t)
+	cognito.SetRefreshHooks(rep.sessions, rep.waits.sleep, rep.waits.goFlush)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", rep.sessions.Login)
 	mux.HandleFunc("/callback", rep.sessions.Callback)
@@ -305,10 +307,8 @@ const refreshBackoffForTests = 10 * time.Second
 // user nothing: tokens that still work are served, expired ones get 503
 // with the cookie kept, and once the store is back both replicas serve the
 // session with no new sign-in, whichever is asked first. Without Lease, A
-// spent the refresh token and holds its successor in memory: asked first at
-// expiry once the store is back, B, refused and finding the spent token
-// still stored, ends the session, which is what a store that lost a write
-// can cost.
+// spent the refresh token and holds its successor in memory, which its
+// flusher stores once the store is back.
 func TestSessionsStoreThatRefusesWritesSignsNobodyOut(t *testing.T) {
 	for _, kind := range storeKinds {
 		for _, deletes := range []bool{false, true} {
@@ -323,16 +323,15 @@ func testStoreThatRefusesWrites(t *testing.T, kindName string, lease, deletes bo
 		refused = "refusing writes and deletes"
 	}
 	for _, tc := range []struct {
-		name      string
-		advance   time.Duration
-		status    int  // while the store refuses writes
-		bFirst    bool // B, not A, is asked first once the store is back
-		signedOut bool // ... and ends the session
+		name    string
+		advance time.Duration
+		status  int  // while the store refuses writes
+		bFirst  bool // B, not A, is asked first once the store is back
 	}{
-		{"tokens still valid, A asked first when back", 56 * time.Minute, http.StatusOK, false, false},
-		{"tokens still valid, B asked first when back", 56 * time.Minute, http.StatusOK, true, false},
-		{"tokens expired, A asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, false, false},
-		{"tokens expired, B asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, true, !lease},
+		{"tokens still valid, A asked first when back", 56 * time.Minute, http.StatusOK, false},
+		{"tokens still valid, B asked first when back", 56 * time.Minute, http.StatusOK, true},
+		{"tokens expired, A asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, false},
+		{"tokens expired, B asked first when back", 61 * time.Minute, http.StatusServiceUnavailable, true},
 	} {
 		t.Run(kindName+"/"+refused+"/"+tc.name, func(t *testing.T) {
 			f, a, b, as, bs, user := rotatingFixture(t, lease)
@@ -357,15 +356,16 @@ func testStoreThatRefusesWrites(t *testing.T, kindName string, lease, deletes bo
 			backA()
 			backB()
 			f.clock.Advance(refreshBackoffForTests)
+			// Meanwhile A's flusher stored the successor it held, if any: with
+			// Lease, no refresh token was spent, and none is held.
+			flushed := "stopped"
+			if lease {
+				flushed = "idle"
+			}
+			assert.Equal(t, flushed, a.waits.flush(t))
 			order := []*replica{a, b, a}
 			if tc.bFirst {
 				order = []*replica{b, a, b}
-			}
-			if tc.signedOut {
-				res := user.get(b)
-				assert.Equal(t, http.StatusUnauthorized, res.StatusCode, body(res))
-				assert.True(t, cookieCleared(res))
-				return
 			}
 			for _, rep := range order {
 				res := user.get(rep)
@@ -433,10 +433,20 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 			f.pool.ResetCounts()
 			waiting, open := as.holdWrites()
 			defer open()
-			aDone := make(chan *http.Response, 1)
+			aDone, aServed := make(chan *http.Response, 1), make(chan struct{})
 			ra := user.request(http.MethodGet, "/api/me")
-			go func() { aDone <- send(a.handler, ra) }()
+			go func() {
+				aDone <- send(a.handler, ra)
+				close(aServed)
+			}()
 			await(t, waiting, "A's write") // A holds the lease, spent the refresh token, and its write hangs
+			if tc.raceWait == time.Minute {
+				// While B waits out the race, A's write lands.
+				b.waits.onRace(func(ctx context.Context) error {
+					open()
+					return until(aServed)(ctx)
+				})
+			}
 
 			bWaits := make(chan struct{})
 			var once sync.Once
@@ -453,6 +463,7 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 				resB := await(t, bDone, "B's answer")
 				assert.Equal(t, http.StatusServiceUnavailable, resB.StatusCode, "the tokens expired and A's are not in yet")
 				assert.False(t, cookieCleared(resB))
+				assert.Equal(t, tc.raceWait, b.waits.racedFor(), "B waited out the race wait")
 			}
 			open()
 			resA := await(t, aDone, "A's answer")
@@ -467,6 +478,7 @@ func TestSessionsWaitForTheLeaseHolder(t *testing.T) {
 			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "B never spent the refresh token")
 			if tc.raceWait == time.Minute {
 				assert.Contains(t, f.logs.String(), "took the tokens another replica refreshed")
+				assert.Less(t, b.waits.racedFor(), tc.raceWait, "B took A's tokens within the race wait")
 			}
 		})
 	}
@@ -690,9 +702,9 @@ func TestSessionsNoRefreshWithoutRoomForTheSuccessor(t *testing.T) {
 }
 
 // TestSessionsHeldSuccessorsSweptAtTheirDeadline: a successor held for the
-// store lives until its session's idle deadline; past it, the next held
-// successor, or the first refresh a sweep interval (a minute) after the
-// last sweep, drops it.
+// store lives until its session's idle deadline; past it, the first
+// refresh a sweep interval (a minute) after the last sweep drops it, and
+// nothing earlier does, not even holding another successor.
 func TestSessionsHeldSuccessorsSweptAtTheirDeadline(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -700,7 +712,7 @@ func TestSessionsHeldSuccessorsSweptAtTheirDeadline(t *testing.T) {
 		refuse  bool          // the refresh's own successor is held: a put
 		held    int
 	}{
-		{"a put sweeps", 31 * time.Second, true, 1},
+		{"a put within the sweep interval does not", 31 * time.Second, true, 11},
 		{"a refresh a sweep interval on sweeps", time.Minute, false, 0},
 		{"a refresh within the sweep interval does not", time.Minute - time.Millisecond, false, 10},
 	} {

@@ -81,10 +81,15 @@ const (
 // token.
 //
 // Failures keep sessions: a store, token endpoint or JWKS that fails answers
-// 503 and the session works again once it is back. A session whose ID token
-// was signed by a key the pool has since retired from its JWKS is refreshed
-// at once, for tokens a current key signed. An unknown, expired, malformed
-// or tampered session ID is a signed-out user.
+// 503 and the session works again once it is back. The tokens of a refresh
+// that the store failed to take (with rotation, the refresh token is spent)
+// are kept in memory and stored in the background as soon as the store
+// takes writes again, retried at least once a second; with a LeaseStore, the
+// session's refresh lease is kept meanwhile, so that other replicas wait
+// for them rather than spend the dead refresh token. A session whose ID
+// token was signed by a key the pool has since retired from its JWKS is
+// refreshed at once, for tokens a current key signed. An unknown, expired,
+// malformed or tampered session ID is a signed-out user.
 //
 // Sessions is safe for concurrent use.
 type Sessions struct {
@@ -95,6 +100,7 @@ type Sessions struct {
 	group   singleflight.Group
 	pending pendingCommits
 	backoff refreshBackoffs
+	hooks   refreshHooks
 	cop     *http.CrossOriginProtection
 }
 
@@ -133,8 +139,10 @@ func NewSessions(flow *LoginFlow, store SessionStore, opts ...SessionOption) (*S
 			loginPath:       DefaultLoginPath,
 		},
 		secure: flow.secureCookies(),
+		hooks:  refreshHooks{sleep: sleep, goFlush: goFlush},
 		cop:    http.NewCrossOriginProtection(),
 	}
+	s.pending.startFlusher = func() { s.hooks.goFlush(s.flush) }
 	for _, o := range opts {
 		if o != nil {
 			o.applySession(&s.sessionSettings)

@@ -39,6 +39,7 @@ type testStore struct {
 	staleKey   string //
 	staleData  []byte //
 	committed  []commitCall
+	onCommit   func(id string) // runs after each Commit that went through
 }
 
 type commitCall struct {
@@ -75,8 +76,13 @@ func (s *testStore) Commit(id string, data []byte, expiry time.Time) error {
 	}
 	s.mu.Lock()
 	s.committed = append(s.committed, commitCall{id, bytes.Clone(data), expiry})
+	onCommit := s.onCommit
 	s.mu.Unlock()
-	return s.mem.Commit(id, data, expiry)
+	err := s.mem.Commit(id, data, expiry)
+	if onCommit != nil {
+		onCommit(id)
+	}
+	return err
 }
 
 func (s *testStore) Delete(id string) error {
@@ -85,6 +91,17 @@ func (s *testStore) Delete(id string) error {
 		return errStoreDown
 	}
 	return s.mem.Delete(id)
+}
+
+// onCommitOf makes every Commit of id that goes through run fn.
+func (s *testStore) onCommitOf(id string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCommit = func(got string) {
+		if got == id {
+			fn()
+		}
+	}
 }
 
 // serveStale makes the next n Finds of id answer what id holds now.
@@ -110,6 +127,7 @@ type replica struct {
 	sessions *cognito.Sessions
 	flow     *cognito.LoginFlow
 	store    *testStore
+	waits    *refreshWaits
 	handler  http.Handler
 	last     atomic.Pointer[cognito.Session]
 }
@@ -152,6 +170,8 @@ func (f *sessionFixture) replica(t *testing.T, opts []cognito.SessionOption, ver
 	opts = append([]cognito.SessionOption{cognito.WithSessionLogger(logger)}, opts...)
 	rep.sessions, err = cognito.NewSessions(rep.flow, rep.store, opts...)
 	require.NoError(t, err)
+	rep.waits = newRefreshWaits(t)
+	cognito.SetRefreshHooks(rep.sessions, rep.waits.sleep, rep.waits.goFlush)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", rep.sessions.Login)
@@ -670,9 +690,18 @@ func testReplicasWithRotation(t *testing.T, grace time.Duration) {
 	user.signIn(t, a, "")
 	require.Equal(t, http.StatusOK, user.get(bRep).StatusCode, "signed in on A, signed in on B")
 
+	key := storeKey(user.cookie("cognito-session"))
 	for round := range 3 {
 		f.clock.Advance(time.Hour) // the tokens expire: every request needs a refresh
 		f.pool.ResetCounts()
+		// The replica whose refresh Cognito refuses (the other spent the
+		// token first) waits out the race until the other's tokens are in.
+		landed := make(chan struct{})
+		var once sync.Once
+		for _, rep := range []*replica{a, bRep} {
+			rep.store.onCommitOf(key, func() { once.Do(func() { close(landed) }) })
+			rep.waits.onRace(until(landed))
+		}
 		statuses := make(chan int, 40)
 		var wg sync.WaitGroup
 		for i := range 40 {
