@@ -89,6 +89,7 @@ func (s *Sessions) flushHeld(ctx context.Context, key string) (*sessionRecord, e
 	if err := s.commitHeld(ctx, key, cur, next); err != nil {
 		return nil, err
 	}
+	s.log.InfoContext(ctx, "cognito: stored a session's refreshed tokens that the store had refused")
 	return next, nil
 }
 
