@@ -1,6 +1,7 @@
 package alb_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -278,6 +279,64 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	_, err = f.v.Verify(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, 2+rotations, f.lb.Requests(), "the oldest key was dropped, and is fetched again")
+}
+
+// TestKeyCacheHoldsThirtyTwoKeys: the cache holds 32 keys; the 33rd drops
+// the oldest, and only that one is fetched again.
+func TestKeyCacheHoldsThirtyTwoKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	values := []string{f.lb.Mint("sub-1")}
+	for range 31 {
+		f.lb.RotateKey()
+		values = append(values, f.lb.Mint("sub-1"))
+	}
+	for _, d := range values {
+		_, err := f.v.Verify(ctx, d)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 32, f.lb.Requests())
+	for _, d := range values {
+		_, err := f.v.Verify(ctx, d)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 32, f.lb.Requests(), "32 keys are all cached")
+
+	f.lb.RotateKey()
+	_, err := f.v.Verify(ctx, f.lb.Mint("sub-1"))
+	require.NoError(t, err)
+	require.Equal(t, 33, f.lb.Requests())
+	_, err = f.v.Verify(ctx, values[1])
+	require.NoError(t, err)
+	assert.Equal(t, 33, f.lb.Requests(), "the second oldest is still cached")
+	_, err = f.v.Verify(ctx, values[0])
+	require.NoError(t, err)
+	assert.Equal(t, 34, f.lb.Requests(), "the 33rd key dropped the oldest, fetched again")
+}
+
+// TestKeyAnswerOfExactlyTheLimit: a key answer of 4 KiB (a PEM key and white
+// space) is read; one byte more is refused.
+func TestKeyAnswerOfExactlyTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want error
+	}{
+		{"4 KiB", 4 << 10, nil},
+		{"4 KiB and a byte", 4<<10 + 1, cognito.ErrJWKSUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			k := pemOf(t, f)
+			f.lb.ServeKey(f.lb.KeyID(), append(k, bytes.Repeat([]byte("\n"), tc.size-len(k))...))
+			_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				requireOnly(t, err, tc.want)
+			}
+		})
+	}
 }
 
 func TestKeyRequestShape(t *testing.T) {
