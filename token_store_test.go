@@ -560,10 +560,16 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, got)
 		before := f.requests()
+		f.store.finds.Store(0)
 		tok, err := f.replica(t, f.store, opts...).TokenSource("orders/read").Token()
 		require.NoError(t, err, "a dead holder costs a request, never a token")
 		assert.NotEmpty(t, tok.AccessToken)
 		assert.Equal(t, before+1, f.requests())
+		// The wait lasts 600 ms (200 ms, and two store calls of as much):
+		// looks after 10, 30, 70, 150, 310 and 560 ms, each wait twice the
+		// last up to 250 ms, never a busy loop. A busy machine only delays them.
+		t.Logf("%d looks in the store while waiting", f.store.finds.Load())
+		assert.LessOrEqual(t, f.store.finds.Load(), int64(8), "the first look, and one per wait")
 	})
 }
 
