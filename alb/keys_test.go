@@ -53,7 +53,9 @@ func TestKeyFetchesAreShared(t *testing.T) {
 	res.Body.Close()
 
 	release := make(chan struct{})
-	var once sync.Once
+	var once, releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseAll) // before the key server closes
 	arrived := make(chan struct{})
 	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { close(arrived) })
@@ -69,8 +71,12 @@ func TestKeyFetchesAreShared(t *testing.T) {
 			errs <- err
 		}()
 	}
-	<-arrived
-	close(release)
+	select {
+	case <-arrived:
+	case err := <-errs:
+		t.Fatalf("a caller returned before the key was fetched: %v", err)
+	}
+	releaseAll()
 	for range callers {
 		require.NoError(t, <-errs)
 	}
@@ -186,7 +192,11 @@ func TestACallerThatGivesUpLeavesTheQueue(t *testing.T) {
 		_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1", albtest.WithHeader("kid", slow)))
 		first <- err
 	}()
-	<-arrived // the slot is taken
+	select {
+	case <-arrived: // the slot is taken
+	case err := <-first:
+		t.Fatalf("the first caller returned before its key was fetched: %v", err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -395,7 +405,11 @@ func TestAFetchOutlivesTheCallerThatStartedIt(t *testing.T) {
 		_, err := f.v.Verify(ctx, data)
 		first <- err
 	}()
-	<-arrived
+	select {
+	case <-arrived:
+	case err := <-first:
+		t.Fatalf("the first caller returned before its key was fetched: %v", err)
+	}
 	cancel()
 	err := <-first
 	requireOnly(t, err, cognito.ErrJWKSUnavailable)
