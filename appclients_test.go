@@ -2,6 +2,7 @@ package cognito_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -110,6 +111,7 @@ func TestVerifierClientIDConfig(t *testing.T) {
 	for _, bad := range [][]string{{""}, {"a b"}, {"ok", "\n"}} {
 		_, err = cognito.NewVerifier(pool.Config(), cognito.WithClientIDs(bad...))
 		assert.ErrorIs(t, err, cognito.ErrInvalidConfig, "%q", bad)
+		assert.ErrorContains(t, err, fmt.Sprintf("ID #%d is empty", len(bad)), "the error names the ID, counted from 1")
 	}
 	cfg.UserPoolID = "not a pool"
 	_, err = cognito.NewVerifier(cfg, cognito.WithClientIDs("clienta"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -379,6 +380,37 @@ func (e *tokenEndpoint) Config() cognito.Config {
 func writeToken(w http.ResponseWriter, n int) {
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"access_token":"token-%d","token_type":"Bearer","expires_in":3600}`, n)
+}
+
+// TestClientCredentialsForm: the request names the grant, the client (its
+// secret goes in the Authorization header), and the scopes asked for joined
+// by spaces; with none, it has no scope parameter at all,
+// so that the endpoint grants every scope of the client.
+func TestClientCredentialsForm(t *testing.T) {
+	var forms []url.Values
+	var mu sync.Mutex
+	e := newTokenEndpoint(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if r.ParseForm() != nil {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		forms = append(forms, r.PostForm)
+		mu.Unlock()
+		writeToken(w, n)
+	})
+	client, err := cognito.NewClient(e.Config())
+	require.NoError(t, err)
+	_, err = client.ClientCredentials(context.Background())
+	require.NoError(t, err)
+	_, err = client.ClientCredentials(context.Background(), "orders/read", "orders/write")
+	require.NoError(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, forms, 2)
+	assert.Equal(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {"svc"}}, forms[0], "no scope asked: no scope parameter")
+	assert.Equal(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {"svc"}, "scope": {"orders/read orders/write"}}, forms[1])
 }
 
 func TestTokenSourceJudgesTheOldTokenAfterASlowFailedRenewal(t *testing.T) {

@@ -617,9 +617,22 @@ func TestVerifyTokenLengthLimit(t *testing.T) {
 		t.Fatalf("no token of %d bytes", total)
 		return ""
 	}
-	_, err := f.v.VerifyIDToken(context.Background(), ofLength(64<<10))
+	exact, over := ofLength(64<<10), ofLength(64<<10+1)
+	_, err := f.v.VerifyIDToken(context.Background(), exact)
 	require.NoError(t, err, "a token of exactly 64 KiB")
-	_, err = f.v.VerifyIDToken(context.Background(), ofLength(64<<10+1))
+	_, err = f.v.VerifyIDToken(context.Background(), over)
+	require.ErrorIs(t, err, cognito.ErrMalformedToken)
+	assert.ErrorContains(t, err, "longer than 65536 bytes")
+
+	// A MultiPoolVerifier reads the iss under the same limit, before its
+	// pool's Verifier (a fresh one: nothing cached) sees the token.
+	fresh, err := cognito.NewVerifier(f.cfg, cognito.WithClock(f.clock.Now))
+	require.NoError(t, err)
+	m, err := cognito.NewMultiPoolVerifier(fresh)
+	require.NoError(t, err)
+	_, err = m.VerifyIDToken(context.Background(), exact)
+	require.NoError(t, err, "a token of exactly 64 KiB picks its pool")
+	_, err = m.VerifyIDToken(context.Background(), over)
 	require.ErrorIs(t, err, cognito.ErrMalformedToken)
 	assert.ErrorContains(t, err, "longer than 65536 bytes")
 }

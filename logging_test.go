@@ -97,6 +97,18 @@ func TestLoggerReportsJWKSEvents(t *testing.T) {
 	assert.NotContains(t, logs.String(), tok[strings.LastIndexByte(tok, '.')+1:], "no token in the logs")
 }
 
+// TestJWKSRefetchOfTheSameKeysLogsNoRotation: a refresh that finds the keys
+// it had logs that it fetched them, and no rotation.
+func TestJWKSRefetchOfTheSameKeysLogsNoRotation(t *testing.T) {
+	logger, logs := newLogger()
+	f := newPoolFixture(t, cognito.WithLogger(logger))
+	require.NoError(t, f.v.Prefetch(context.Background()))
+	f.clock.Advance(cognito.DefaultJWKSRefreshInterval)
+	require.NoError(t, f.v.Prefetch(context.Background()))
+	require.Equal(t, 2, f.pool.Requests(cognitotest.EndpointJWKS))
+	assert.Equal(t, []string{"INFO cognito: JWKS fetched", "INFO cognito: JWKS fetched"}, logs.messages(t))
+}
+
 func TestLoggerReportsTokenFailures(t *testing.T) {
 	logger, logs := newLogger()
 	f := newM2MFixture(t, cognito.WithLogger(logger), cognito.WithRenewMargin(5*time.Minute))

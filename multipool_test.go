@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,6 +86,39 @@ func TestMultiPoolVerifier(t *testing.T) {
 	assert.Equal(t, 2, ts.b.Requests(cognitotest.EndpointJWKS), "the multi-pool verifier's, and the cacheless one's")
 }
 
+// TestMultiPoolPicksACachedTokensPoolWithoutReadingIss: with up to eight
+// pools, a token one of them verified before is found in that pool's token
+// cache, so a repeat costs what it costs the pool's own Verifier, with no
+// decoding of the claims to read the iss.
+func TestMultiPoolPicksACachedTokensPoolWithoutReadingIss(t *testing.T) {
+	ctx := context.Background()
+	var verifiers []*cognito.Verifier
+	var last *cognitotest.Server
+	for i := range 8 { // the most pools whose caches are looked in
+		last = cognitotest.NewServer(t, cognitotest.WithPoolID(fmt.Sprintf("us-east-1_Tenant%d", i)))
+		v, err := cognito.NewVerifier(last.Config())
+		require.NoError(t, err)
+		verifiers = append(verifiers, v)
+	}
+	m, err := cognito.NewMultiPoolVerifier(verifiers...)
+	require.NoError(t, err)
+	tok := last.MintAccessToken("alice")
+	_, err = m.VerifyAccessToken(ctx, tok) // the last pool's cache takes it
+	require.NoError(t, err)
+
+	verify := func(v cognito.AccessTokenVerifier) func() {
+		return func() {
+			if _, err := v.VerifyAccessToken(ctx, tok); err != nil {
+				panic(err)
+			}
+		}
+	}
+	direct := testing.AllocsPerRun(20, verify(verifiers[len(verifiers)-1]))
+	multi := testing.AllocsPerRun(20, verify(m))
+	t.Logf("allocations per cached verify: %.0f by the pool's Verifier, %.0f through the MultiPoolVerifier", direct, multi)
+	assert.Equal(t, direct, multi, "no claims decoded to pick the pool")
+}
+
 func TestMultiPoolUnknownIssuerFetchesNothing(t *testing.T) {
 	ts := newTenants(t)
 	other := cognitotest.NewServer(t, cognitotest.WithPoolID("us-east-1_Stranger"))
@@ -151,6 +185,7 @@ func TestNewMultiPoolVerifierRefusals(t *testing.T) {
 	assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
 	_, err = cognito.NewMultiPoolVerifier(v1, nil)
 	assert.ErrorIs(t, err, cognito.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "Verifier #2 is nil", "the nil one is named, counted from 1")
 	_, err = cognito.NewMultiPoolVerifier(v1, v2)
 	assert.ErrorIs(t, err, cognito.ErrInvalidConfig, "two Verifiers for one pool")
 

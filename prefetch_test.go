@@ -1,6 +1,7 @@
 package cognito_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -124,4 +125,23 @@ func TestWithJWKSRefusesUselessDocuments(t *testing.T) {
 	}
 	_, err := cognito.NewVerifier(pool.Config(), cognito.WithJWKS(make([]byte, 2<<20)))
 	assert.ErrorIs(t, err, cognito.ErrInvalidConfig, "too large")
+}
+
+// TestWithJWKSOfExactlyTheLimit: a pinned document may be as large as a
+// fetched one, 1 MiB; one byte more is refused.
+func TestWithJWKSOfExactlyTheLimit(t *testing.T) {
+	clock := newTestClock()
+	pool := cognitotest.NewServer(t, cognitotest.WithClock(clock.Now))
+	jwks := fetchJWKS(t, pool)
+	ofSize := func(n int) []byte { // the document, padded with spaces before its closing brace
+		doc := append(bytes.Clone(jwks[:len(jwks)-1]), bytes.Repeat([]byte(" "), n-len(jwks))...)
+		return append(doc, '}')
+	}
+	v, err := cognito.NewVerifier(pool.Config(), cognito.WithJWKS(ofSize(1<<20)), cognito.WithClock(clock.Now))
+	require.NoError(t, err, "exactly 1 MiB")
+	_, err = v.VerifyAccessToken(context.Background(), pool.MintAccessToken("alice"))
+	require.NoError(t, err, "its keys are used")
+	_, err = cognito.NewVerifier(pool.Config(), cognito.WithJWKS(ofSize(1<<20+1)))
+	assert.ErrorIs(t, err, cognito.ErrInvalidConfig, "1 MiB and a byte")
+	assert.Zero(t, pool.Requests(cognitotest.EndpointJWKS))
 }

@@ -158,6 +158,33 @@ func TestTenantVerifierThreePoolsThroughTwo(t *testing.T) {
 	}
 }
 
+// TestTenantVerifierPicksACachedTokensPoolWithoutReadingIss: a token
+// verified before names its pool through the shared token cache, so a repeat
+// costs what it costs a Verifier of that pool, with no decoding of the claims
+// or the iss.
+func TestTenantVerifierPicksACachedTokensPoolWithoutReadingIss(t *testing.T) {
+	f := newTenantFixture(t, 1)
+	tv := f.verifier(t)
+	v, err := cognito.NewVerifier(f.pools[0].Config(), cognito.WithClock(f.clock.Now))
+	require.NoError(t, err)
+	ctx := context.Background()
+	tok := f.pools[0].MintAccessToken("alice")
+	verify := func(v cognito.AccessTokenVerifier) func() {
+		return func() {
+			if _, err := v.VerifyAccessToken(ctx, tok); err != nil {
+				panic(err)
+			}
+		}
+	}
+	verify(tv)() // each caches it
+	verify(v)()
+	direct := testing.AllocsPerRun(20, verify(v))
+	tenant := testing.AllocsPerRun(20, verify(tv))
+	t.Logf("allocations per cached verify: %.0f by the pool's Verifier, %.0f through the TenantVerifier", direct, tenant)
+	assert.Equal(t, direct, tenant, "no claims decoded to pick the pool")
+	assert.Equal(t, 1, f.dir.totalCalls())
+}
+
 func TestTenantVerifierDropsTheLeastRecentlyUsed(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -374,13 +401,13 @@ func TestTenantVerifierResolverFaults(t *testing.T) {
 	}{
 		{"an error", func(context.Context, string) (cognito.Config, error) {
 			return cognito.Config{}, errors.New("database is down")
-		}, "resolver failed"},
+		}, `level=WARN msg="cognito: tenant resolver failed"`},
 		{"a panic", func(context.Context, string) (cognito.Config, error) {
 			panic("a bug in the resolver")
-		}, "resolver panicked"},
+		}, `level=ERROR msg="cognito: tenant resolver panicked"`},
 		{"a panic with an error", func(context.Context, string) (cognito.Config, error) {
 			panic(cognito.ErrInvalidIssuer) // still a fault, not a refusal
-		}, "resolver panicked"},
+		}, `level=ERROR msg="cognito: tenant resolver panicked"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
@@ -405,6 +432,11 @@ func TestTenantVerifierResolverFaults(t *testing.T) {
 			assert.Contains(t, logs.String(), tc.log)
 			assert.NotContains(t, logs.String(), tok)
 			assert.Zero(t, f.pools[0].Requests(cognitotest.EndpointJWKS))
+
+			quiet, err := cognito.NewTenantVerifier(tc.resolve) // no logger
+			require.NoError(t, err)
+			_, err = quiet.VerifyAccessToken(context.Background(), tok)
+			assert.ErrorIs(t, err, cognito.ErrTenantUnavailable, "the same answer without a logger")
 		})
 	}
 }

@@ -77,6 +77,7 @@ type recordingStore struct {
 	mu      sync.Mutex
 	entries map[string][]byte // committed data by ID
 	leases  []string          // IDs leased, taken or not
+	until   []time.Time       // the expiry each Lease asked for
 	finds   atomic.Int64
 	// beforeLease, when set, runs once before the next Lease.
 	beforeLease func()
@@ -100,6 +101,7 @@ func (s *recordingStore) Commit(id string, data []byte, expiry time.Time) error 
 func (s *recordingStore) Lease(ctx context.Context, id string, data []byte, expiry time.Time) (bool, error) {
 	s.mu.Lock()
 	s.leases = append(s.leases, id)
+	s.until = append(s.until, expiry)
 	before := s.beforeLease
 	s.beforeLease = nil
 	s.mu.Unlock()
@@ -465,6 +467,8 @@ func TestTokenStoreIgnoresAndReplacesAnEntryThatDoesNotOpen(t *testing.T) {
 	}{
 		{"junk", []byte("not an entry")},
 		{"empty", []byte{}},
+		{"the version and a few bytes", []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+		{"the version, a nonce and a tag, nothing sealed", append([]byte{1}, make([]byte, 12+16)...)},
 		{"truncated", sealed[:len(sealed)-1]},
 		{"a bit flipped in the nonce", flip(1)},
 		{"a bit flipped in the sealed token", flip(len(sealed) / 2)},
@@ -556,11 +560,47 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, got)
 		before := f.requests()
+		f.store.finds.Store(0)
 		tok, err := f.replica(t, f.store, opts...).TokenSource("orders/read").Token()
 		require.NoError(t, err, "a dead holder costs a request, never a token")
 		assert.NotEmpty(t, tok.AccessToken)
 		assert.Equal(t, before+1, f.requests())
+		// The wait lasts 600 ms (200 ms, and two store calls of as much):
+		// looks after 10, 30, 70, 150, 310 and 560 ms, each wait twice the
+		// last up to 250 ms, never a busy loop. A busy machine only delays them.
+		t.Logf("%d looks in the store while waiting", f.store.finds.Load())
+		assert.LessOrEqual(t, f.store.finds.Load(), int64(8), "the first look, and one per wait")
 	})
+}
+
+// TestTokenStoreLeaseLastsTheHoldersWork: the renewal lease lasts the
+// holder's work, a token request and two store calls, each bounded by the
+// HTTP client's timeout (DefaultHTTPTimeout for a client without one), the
+// store calls by DefaultStoreTimeout too.
+func TestTokenStoreLeaseLastsTheHoldersWork(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		want   time.Duration
+	}{
+		{"the default client", nil, cognito.DefaultHTTPTimeout + 2*cognito.DefaultStoreTimeout},
+		{"a client without a timeout", &http.Client{}, cognito.DefaultHTTPTimeout + 2*cognito.DefaultStoreTimeout},
+		{"a client of 3 s", &http.Client{Timeout: 3 * time.Second}, 3*time.Second + 2*3*time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFleetFixture(t)
+			var opts []cognito.Option
+			if tc.client != nil {
+				opts = append(opts, cognito.WithHTTPClient(tc.client))
+			}
+			_, err := f.replica(t, f.store, opts...).TokenSource("orders/read").Token()
+			require.NoError(t, err)
+			f.store.mu.Lock()
+			defer f.store.mu.Unlock()
+			require.Len(t, f.store.until, 1, "one lease, for the first token")
+			assert.Equal(t, f.clock.Now().Add(tc.want), f.store.until[0])
+		})
+	}
 }
 
 func TestTokenStoreFailedRenewalIsRetriedByTheFleet(t *testing.T) {

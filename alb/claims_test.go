@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/cognitokit/cognito/internal/jsonname"
 )
 
@@ -162,4 +164,29 @@ func TestReadClaimsNamesEveryCaseOfParseClaims(t *testing.T) {
 	if want := jsonname.NewSet(cases...); !maps.Equal(want, readClaims) {
 		t.Errorf("readClaims is %v, parseClaims reads %v", readClaims, want)
 	}
+}
+
+// TestParseAllocationBudget: the strings of a load balancer's header and
+// claims (plain ASCII, no escapes) are copied as they are, one allocation
+// each, without encoding/json's decoder, and their members tracked without a
+// map.
+func TestParseAllocationBudget(t *testing.T) {
+	hdr := []byte(`{"typ":"JWT","kid":"c2f80c8b-c05c-4068-af14-17299f7896b1","alg":"ES256",` +
+		`"iss":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123","client":"4fmvht22tjrgd7d3k3tghttct7",` +
+		`"signer":"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188","exp":1772366400}`)
+	claims := []byte(`{"sub":"3d4e5f60-1a2b-4c3d-8e9f-0a1b2c3d4e5f","email_verified":"true","email":"alice@example.com",` +
+		`"username":"alice","exp":1772366400,"iss":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"}`)
+	h := testing.AllocsPerRun(50, func() {
+		if _, err := parseHeader(hdr); err != nil {
+			panic(err)
+		}
+	})
+	c := testing.AllocsPerRun(50, func() {
+		if _, err := parseClaims(claims); err != nil {
+			panic(err)
+		}
+	})
+	t.Logf("allocations: header %.0f, claims %.0f", h, c)
+	assert.LessOrEqual(t, h, 6.0, "the six strings of the header")
+	assert.LessOrEqual(t, c, 5.0, "the four strings read of the claims, and the claims")
 }

@@ -1,6 +1,7 @@
 package alb_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -52,7 +53,9 @@ func TestKeyFetchesAreShared(t *testing.T) {
 	res.Body.Close()
 
 	release := make(chan struct{})
-	var once sync.Once
+	var once, releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseAll) // before the key server closes
 	arrived := make(chan struct{})
 	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { close(arrived) })
@@ -68,8 +71,12 @@ func TestKeyFetchesAreShared(t *testing.T) {
 			errs <- err
 		}()
 	}
-	<-arrived
-	close(release)
+	select {
+	case <-arrived:
+	case err := <-errs:
+		t.Fatalf("a caller returned before the key was fetched: %v", err)
+	}
+	releaseAll()
 	for range callers {
 		require.NoError(t, <-errs)
 	}
@@ -185,7 +192,11 @@ func TestACallerThatGivesUpLeavesTheQueue(t *testing.T) {
 		_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1", albtest.WithHeader("kid", slow)))
 		first <- err
 	}()
-	<-arrived // the slot is taken
+	select {
+	case <-arrived: // the slot is taken
+	case err := <-first:
+		t.Fatalf("the first caller returned before its key was fetched: %v", err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -280,6 +291,64 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	assert.Equal(t, 2+rotations, f.lb.Requests(), "the oldest key was dropped, and is fetched again")
 }
 
+// TestKeyCacheHoldsThirtyTwoKeys: the cache holds 32 keys; the 33rd drops
+// the oldest, and only that one is fetched again.
+func TestKeyCacheHoldsThirtyTwoKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	values := []string{f.lb.Mint("sub-1")}
+	for range 31 {
+		f.lb.RotateKey()
+		values = append(values, f.lb.Mint("sub-1"))
+	}
+	for _, d := range values {
+		_, err := f.v.Verify(ctx, d)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 32, f.lb.Requests())
+	for _, d := range values {
+		_, err := f.v.Verify(ctx, d)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 32, f.lb.Requests(), "32 keys are all cached")
+
+	f.lb.RotateKey()
+	_, err := f.v.Verify(ctx, f.lb.Mint("sub-1"))
+	require.NoError(t, err)
+	require.Equal(t, 33, f.lb.Requests())
+	_, err = f.v.Verify(ctx, values[1])
+	require.NoError(t, err)
+	assert.Equal(t, 33, f.lb.Requests(), "the second oldest is still cached")
+	_, err = f.v.Verify(ctx, values[0])
+	require.NoError(t, err)
+	assert.Equal(t, 34, f.lb.Requests(), "the 33rd key dropped the oldest, fetched again")
+}
+
+// TestKeyAnswerOfExactlyTheLimit: a key answer of 4 KiB (a PEM key and white
+// space) is read; one byte more is refused.
+func TestKeyAnswerOfExactlyTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want error
+	}{
+		{"4 KiB", 4 << 10, nil},
+		{"4 KiB and a byte", 4<<10 + 1, cognito.ErrJWKSUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			k := pemOf(t, f)
+			f.lb.ServeKey(f.lb.KeyID(), append(k, bytes.Repeat([]byte("\n"), tc.size-len(k))...))
+			_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				requireOnly(t, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestKeyRequestShape(t *testing.T) {
 	f := newFixture(t)
 	var got *http.Request
@@ -336,7 +405,11 @@ func TestAFetchOutlivesTheCallerThatStartedIt(t *testing.T) {
 		_, err := f.v.Verify(ctx, data)
 		first <- err
 	}()
-	<-arrived
+	select {
+	case <-arrived:
+	case err := <-first:
+		t.Fatalf("the first caller returned before its key was fetched: %v", err)
+	}
 	cancel()
 	err := <-first
 	requireOnly(t, err, cognito.ErrJWKSUnavailable)

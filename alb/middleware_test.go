@@ -32,6 +32,13 @@ func (f verifierFunc) VerifyAccessToken(ctx context.Context, raw string) (*cogni
 	return f(ctx, raw)
 }
 
+// fixedVerifier is a verifier held by value, not by pointer: it answers at.
+type fixedVerifier struct{ at *cognito.AccessToken }
+
+func (v fixedVerifier) VerifyAccessToken(context.Context, string) (*cognito.AccessToken, error) {
+	return v.at, nil
+}
+
 func serveWith(h http.Handler, header http.Header) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, "/things/42", nil)
 	for k, vs := range header {
@@ -170,6 +177,16 @@ func TestRequireAccessToken(t *testing.T) {
 			rec := serveWith(alb.RequireAccessToken(v)(whoami), http.Header{"X-Amzn-Oidc-Accesstoken": {aliceAT}})
 			assert.Equal(t, tc.status, rec.Code, "%v", tc.err)
 		}
+	})
+	t.Run("a verifier held by value", func(t *testing.T) {
+		h := alb.RequireAccessToken(fixedVerifier{at: &cognito.AccessToken{Username: "alice"}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			at, ok := cognito.AccessTokenFromContext(r.Context())
+			require.True(t, ok)
+			_, _ = w.Write([]byte(at.Username))
+		}))
+		rec := serveWith(h, http.Header{"X-Amzn-Oidc-Accesstoken": {aliceAT}})
+		require.Equal(t, http.StatusOK, rec.Code, "a struct is never nil")
+		assert.Equal(t, "alice", rec.Body.String())
 	})
 	t.Run("alone, without RequireUser", func(t *testing.T) {
 		h := alb.RequireAccessToken(cv)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

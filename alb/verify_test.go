@@ -273,6 +273,8 @@ func TestVerifyPadding(t *testing.T) {
 		{"an empty signature", segs[0] + "." + segs[1] + "."},
 		{"four parts", padded + "." + segs[2]},
 		{"two parts", segs[0] + "." + segs[1]},
+		{"one part", segs[0]},
+		{"one character", "e"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,6 +304,47 @@ func TestVerifyPadding(t *testing.T) {
 	})
 }
 
+// TestVerifyJudgesTheShapeFirst: a value that is not three parts is refused
+// as malformed, whatever its header would have been refused for, and costs no
+// request to the key server.
+func TestVerifyJudgesTheShapeFirst(t *testing.T) {
+	f := newFixture(t)
+	for name, data := range map[string]string{
+		"expired":    f.lb.Mint("sub-1", albtest.WithExpiry(f.clock.Now().Add(-time.Hour))),
+		"another LB": f.lb.Mint("sub-1", albtest.WithSigner("arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/theirs/1")),
+		"alg none":   f.lb.Mint("sub-1", albtest.WithHeader("alg", "none")),
+	} {
+		segs := strings.Split(data, ".")
+		require.Len(t, segs, 3)
+		for shape, d := range map[string]string{
+			"an empty third part of four": segs[0] + "." + segs[1] + ".." + segs[2],
+			"a fourth part":               data + "." + segs[2],
+			"one part":                    segs[0],
+		} {
+			_, err := f.v.Verify(context.Background(), d)
+			requireOnly(t, err, cognito.ErrMalformedToken)
+			assert.ErrorContains(t, err, "not three parts", "%s, %s", name, shape)
+		}
+	}
+	assert.Zero(t, f.lb.Requests())
+}
+
+// TestVerifyNamesAnEmptyPart: of three parts, the empty one is named.
+func TestVerifyNamesAnEmptyPart(t *testing.T) {
+	f := newFixture(t)
+	segs := strings.Split(f.lb.Mint("sub-1"), ".")
+	for part, data := range map[string]string{
+		"header":    "." + segs[1] + "." + segs[2],
+		"claims":    segs[0] + ".." + segs[2],
+		"signature": segs[0] + "." + segs[1] + ".",
+	} {
+		_, err := f.v.Verify(context.Background(), data)
+		requireOnly(t, err, cognito.ErrMalformedToken)
+		assert.ErrorContains(t, err, part+" is empty")
+	}
+	assert.Zero(t, f.lb.Requests())
+}
+
 func TestNewVerifierValidatesConfig(t *testing.T) {
 	good := alb.Config{
 		Region:           "eu-central-1",
@@ -315,6 +358,12 @@ func TestNewVerifierValidatesConfig(t *testing.T) {
 	noRegion.Region = ""
 	_, err = alb.NewVerifier(noRegion)
 	require.NoError(t, err, "the region comes from the ARN")
+	for _, keysURL := range []string{"https://keys.example", "https://keys.example/elb/", "http://127.0.0.1:8080"} {
+		withKeys := good
+		withKeys.KeysURL = keysURL
+		_, err = alb.NewVerifier(withKeys)
+		require.NoError(t, err, "KeysURL %s", keysURL)
+	}
 
 	tests := []struct {
 		name   string
@@ -333,6 +382,7 @@ func TestNewVerifierValidatesConfig(t *testing.T) {
 		{"an empty client ID", func(c *alb.Config) { c.ClientIDs = []string{""} }},
 		{"no issuer", func(c *alb.Config) { c.Issuer = "" }},
 		{"keys URL not http", func(c *alb.Config) { c.KeysURL = "file:///etc" }},
+		{"keys URL of another scheme with a host", func(c *alb.Config) { c.KeysURL = "ftp://keys.example" }},
 		{"keys URL with a query", func(c *alb.Config) { c.KeysURL = "https://keys.example/?k=" }},
 		{"keys URL with credentials", func(c *alb.Config) { c.KeysURL = "https://u:p@keys.example" }},
 	}
@@ -501,4 +551,85 @@ func orderedClaims(f *fixture, members ...any) []byte {
 	}
 	b.WriteString("}")
 	return b.Bytes()
+}
+
+// TestVerifyReadsStringsAsClaimsDoes: Token's fields hold what Token.Claims
+// (encoding/json) reads from the same claims, for strings with escapes and
+// invalid UTF-8 as for plain ones.
+func TestVerifyReadsStringsAsClaimsDoes(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw, want string // raw: the JSON string's text between its quotes
+	}{
+		{"plain", "alice", "alice"},
+		{"non-ASCII", "Ren\u00e9 and Ren\xc3\xa9", "Ren\u00e9 and Ren\u00e9"},
+		{"a lone continuation byte", "a\x80b", "a\ufffdb"},
+		{"an invalid lead byte", "a\xffb", "a\ufffdb"},
+		{"one escaped backslash", `\\`, `\`},
+		{"an escaped quote", `\"`, `"`},
+		{"a unicode escape", `\u0041`, "A"},
+		{"an escaped control character", `a\tb`, "a\tb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			claims := fmt.Sprintf(`{"sub":"sub-1","exp":%d,"username":"%s","email":"%s"}`, f.clock.Now().Add(time.Minute).Unix(), tc.raw, tc.raw)
+			tok, err := f.v.Verify(context.Background(), f.lb.Sign(albHeader(f, nil), []byte(claims)))
+			require.NoError(t, err)
+			var c struct {
+				Username string `json:"username"`
+				Email    string `json:"email"`
+			}
+			require.NoError(t, tok.Claims(&c))
+			assert.Equal(t, tc.want, tok.Username)
+			assert.Equal(t, c.Username, tok.Username, "Token and Claims agree")
+			assert.Equal(t, c.Email, tok.Email)
+		})
+	}
+}
+
+// TestVerifyAcceptsAMemberWithAnEmptyName: "" is a name like any other, in
+// the header and in the claims, and repeats only itself.
+func TestVerifyAcceptsAMemberWithAnEmptyName(t *testing.T) {
+	f := newFixture(t)
+	exp := f.clock.Now().Add(time.Minute).Unix()
+	tok, err := f.v.Verify(context.Background(), f.lb.Sign(albHeader(f, map[string]any{"": "h"}), []byte(fmt.Sprintf(`{"":"c","sub":"sub-1","exp":%d}`, exp))))
+	require.NoError(t, err)
+	var c map[string]any
+	require.NoError(t, tok.Claims(&c))
+	assert.Equal(t, "c", c[""])
+
+	_, err = f.v.Verify(context.Background(), f.lb.Sign(albHeader(f, nil), []byte(fmt.Sprintf(`{"":"c","sub":"sub-1","":"d","exp":%d}`, exp))))
+	requireOnly(t, err, cognito.ErrMalformedToken)
+}
+
+// TestVerifyReadsNumericDates: exp is a non-negative number of seconds, up
+// to the last second of year 9999, fractions kept.
+func TestVerifyReadsNumericDates(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now().Unix()
+	for _, tc := range []struct {
+		exp  string
+		want time.Time // zero: refused with err
+		err  error
+	}{
+		{fmt.Sprintf("%d.25", now+60), time.Unix(now+60, 250_000_000), nil},
+		{fmt.Sprintf("%d.5e0", now+60), time.Unix(now+60, 500_000_000), nil},
+		{"9999999999", time.Unix(9999999999, 0), nil},
+		{"253402300799", time.Unix(253402300799, 0), nil},
+		{"253402300800", time.Time{}, cognito.ErrMalformedToken},
+		{"0", time.Time{}, cognito.ErrTokenExpired},
+		{"0.5", time.Time{}, cognito.ErrTokenExpired},
+		{"-1", time.Time{}, cognito.ErrMalformedToken},
+		{`"1772366460"`, time.Time{}, cognito.ErrMalformedToken},
+	} {
+		t.Run(tc.exp, func(t *testing.T) {
+			hdr := albHeader(f, map[string]any{"exp": json.RawMessage(tc.exp)})
+			tok, err := f.v.Verify(context.Background(), f.lb.Sign(hdr, []byte(`{"sub":"sub-1"}`)))
+			if tc.err != nil {
+				requireOnly(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, tc.want.Equal(tok.Expiry), "%s, want %s", tok.Expiry, tc.want)
+		})
+	}
 }

@@ -1,0 +1,68 @@
+package cognito
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func testSharedToken(t *testing.T) *sharedToken {
+	t.Helper()
+	fleet, err := newTokenFleet(NewMemoryStore(), Config{UserPoolID: "us-east-1_AbCdEf123", ClientID: "c", ClientSecret: "s", Domain: "https://auth.example.com"})
+	require.NoError(t, err)
+	return fleet.entry([]string{"orders/read"}, time.Second)
+}
+
+// TestTokenEntryOfExactlyTheLimit: an entry of 64 KiB opens; one byte more
+// is not read.
+func TestTokenEntryOfExactlyTheLimit(t *testing.T) {
+	sh := testSharedToken(t)
+	iat := time.Unix(1772366400, 0)
+	sealOf := func(n int) ([]byte, string) { // an entry of n bytes, and its token
+		t.Helper()
+		base, err := sh.seal(&Tokens{AccessToken: "x", Expiry: iat.Add(time.Hour)}, iat)
+		require.NoError(t, err)
+		access := strings.Repeat("x", 1+n-len(base))
+		data, err := sh.seal(&Tokens{AccessToken: access, Expiry: iat.Add(time.Hour)}, iat)
+		require.NoError(t, err)
+		require.Len(t, data, n)
+		return data, access
+	}
+	data, access := sealOf(maxTokenEntry)
+	tok, gotIat, ok := sh.open(data)
+	require.True(t, ok, "64 KiB")
+	assert.Equal(t, access, tok.AccessToken)
+	assert.True(t, iat.Equal(gotIat))
+	data, _ = sealOf(maxTokenEntry + 1)
+	_, _, ok = sh.open(data)
+	assert.False(t, ok, "64 KiB and a byte")
+}
+
+// TestTokenEntryWithoutALifetimeDoesNotOpen: an entry whose token expires
+// when it was issued, or before, is refused as a garbled one is.
+func TestTokenEntryWithoutALifetimeDoesNotOpen(t *testing.T) {
+	sh := testSharedToken(t)
+	iat := time.Unix(1772366400, 0)
+	for _, tc := range []struct {
+		name   string
+		expiry time.Time
+		opens  bool
+	}{
+		{"a nanosecond of life", iat.Add(time.Nanosecond), true},
+		{"expiring when issued", iat, false},
+		{"expiring before it was issued", iat.Add(-time.Second), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := sh.seal(&Tokens{AccessToken: "tok", Expiry: tc.expiry}, iat)
+			require.NoError(t, err)
+			tok, _, ok := sh.open(data)
+			require.Equal(t, tc.opens, ok)
+			if ok {
+				assert.True(t, tc.expiry.Equal(tok.Expiry))
+			}
+		})
+	}
+}
