@@ -1493,3 +1493,168 @@ func TestSessionsSignOutDuringARefreshStaysSignedOut(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "and it stays signed out")
 	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "with no second refresh")
 }
+
+// TestSessionsRefreshMarginOption: WithRefreshMargin(0) refreshes at the
+// tokens' expiry and not a moment before; a negative margin keeps the
+// default, five minutes before.
+func TestSessionsRefreshMarginOption(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		margin    time.Duration
+		refreshAt time.Duration // after the sign-in; the tokens live an hour
+	}{
+		{"zero refreshes at expiry", 0, time.Hour},
+		{"negative keeps the default", -time.Minute, time.Hour - cognito.DefaultRefreshMargin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshMargin(tc.margin)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.pool.ResetCounts()
+
+			f.clock.Advance(tc.refreshAt - time.Second)
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "a second before: no refresh")
+			f.clock.Advance(time.Second)
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "refreshed")
+		})
+	}
+}
+
+// TestSessionsRefreshTokenLifetimeOption: a refresh token lifetime that is
+// not positive is ignored: the session keeps the default lifetimes, and the
+// store gets the idle deadline as its expiry.
+func TestSessionsRefreshTokenLifetimeOption(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Hour} {
+		t.Run(d.String(), func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshTokenLifetime(d)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode, "the session lives")
+			calls := app.store.commitCalls()
+			require.NotEmpty(t, calls)
+			assert.WithinDuration(t, f.clock.Now().Add(cognito.DefaultSessionIdleTimeout), calls[len(calls)-1].expiry, 0)
+		})
+	}
+}
+
+// TestSessionsRefreshRaceWaitOption: a refresh token that died is re-read
+// for the race wait before the session ends: once with a wait of zero, and
+// at 10 ms, then 20 ms on with one of 30 ms. The reads are counted, not
+// timed.
+func TestSessionsRefreshRaceWaitOption(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		wait    time.Duration
+		rereads int64
+	}{
+		{"zero re-reads once", 0, 1},
+		{"30 ms re-reads at 0, 10 and 30 ms", 30 * time.Millisecond, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithTokenLifetimes(time.Hour, 2*time.Hour))
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshRaceWait(tc.wait)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.clock.Advance(2 * time.Hour) // the refresh token expired
+			finds := app.store.finds.Load()
+
+			res := b.get(app)
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+			// The request's read, its refresh's, then the re-reads.
+			assert.Equal(t, 2+tc.rereads, app.store.finds.Load()-finds, "reads of the store")
+		})
+	}
+}
+
+// timedStore is a ctxStore that records how long each FindCtx had left.
+type timedStore struct {
+	ctxStore
+	mu   sync.Mutex
+	left []time.Duration
+}
+
+func (s *timedStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
+	left := time.Duration(-1) // no deadline
+	if d, ok := ctx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	s.mu.Lock()
+	s.left = append(s.left, left)
+	s.mu.Unlock()
+	return s.ctxStore.FindCtx(ctx, id)
+}
+
+// TestSessionsStoreTimeoutOption: each call to a ctx store is bounded by
+// the store timeout; one that is not positive keeps DefaultStoreTimeout.
+func TestSessionsStoreTimeoutOption(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		d        time.Duration
+		min, max time.Duration // of the time a Find has left
+	}{
+		{"an hour", time.Hour, cognito.DefaultStoreTimeout, time.Hour},
+		{"zero keeps the default", 0, 0, cognito.DefaultStoreTimeout},
+		{"negative keeps the default", -time.Second, 0, cognito.DefaultStoreTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			ds := &timedStore{ctxStore: ctxStore{mem: f.mem}}
+			cfg := f.pool.Config()
+			client, err := cognito.NewClient(cfg, cognito.WithClock(f.clock.Now))
+			require.NoError(t, err)
+			v, err := cognito.NewVerifier(cfg, cognito.WithClock(f.clock.Now))
+			require.NoError(t, err)
+			s, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: v}, ds, cognito.WithStoreTimeout(tc.d))
+			require.NoError(t, err)
+			mux := http.NewServeMux()
+			mux.HandleFunc("/login", s.Login)
+			mux.HandleFunc("/callback", s.Callback)
+			mux.Handle("/", s.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			rep := &replica{sessions: s, handler: mux}
+			b := f.browser()
+			b.signIn(t, rep, "")
+			require.Equal(t, http.StatusOK, b.get(rep).StatusCode)
+
+			ds.mu.Lock()
+			defer ds.mu.Unlock()
+			require.NotEmpty(t, ds.left)
+			left := ds.left[len(ds.left)-1]
+			assert.Greater(t, left, tc.min, "the time a Find had left")
+			assert.LessOrEqual(t, left, tc.max, "the time a Find had left")
+		})
+	}
+}
+
+// TestSessionsClockOption: Sessions judges the tokens' refresh by its own
+// clock (WithSessionClock), here 30 minutes behind the pool's and the
+// Verifier's, so that tokens an hour long are not due 56 minutes after the
+// sign-in; a nil clock keeps the Verifier's, by which they are.
+func TestSessionsClockOption(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		behind    bool
+		refreshes int
+	}{
+		{"a clock of its own", true, 0},
+		{"nil keeps the Verifier's", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			var now func() time.Time
+			if tc.behind {
+				now = func() time.Time { return f.clock.Now().Add(-30 * time.Minute) }
+			}
+			app := f.replica(t, []cognito.SessionOption{cognito.WithSessionClock(now)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			f.pool.ResetCounts()
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Equal(t, tc.refreshes, f.pool.Requests(cognitotest.EndpointToken))
+		})
+	}
+}
