@@ -448,8 +448,12 @@ func TestSessionsReturnTo(t *testing.T) {
 		{"NUL", "/a\x00b", "/"},
 		{"DEL", "/a\x7fb", "/"},
 		{"a C1 control", "/a\u0085b", "/"},
+		{"the last C1 control", "/a\u009fb", "/"},
+		{"just past the C1 controls", "/a\u00a0b", "/a%c2%a0b"}, // as http.Redirect escapes it
 		{"invalid UTF-8", "/a\xffb", "/"},
 		{"too long", "/" + strings.Repeat("a", 3000), "/"},
+		{"as long as allowed", "/" + strings.Repeat("a", 2047), "/" + strings.Repeat("a", 2047)},
+		{"a byte too long", "/" + strings.Repeat("a", 2048), "/"},
 		{"user info", "/@evil.example", "/@evil.example"},
 	}
 	f := newSessionFixture(t)
@@ -485,7 +489,9 @@ func TestSessionsReturnToTamperedCookie(t *testing.T) {
 	res := b.do(app.handler, http.MethodGet, cb)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, "/", res.Header.Get("Location"), "checked again on the way back")
-	assert.Empty(t, b.cookie(name), "and deleted")
+	c := findCookie(res, name)
+	require.NotNil(t, c, "the callback deletes the return cookie")
+	assert.Negative(t, c.MaxAge, "the callback deletes the return cookie")
 }
 
 func mustDecode(t *testing.T, s string) string {
@@ -1073,6 +1079,7 @@ func TestSessionsLogout(t *testing.T) {
 	res = b.do(app.handler, http.MethodPost, "/logout", "Sec-Fetch-Site", "same-origin", "Origin", "http://localhost")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, f.pool.Config().LogoutURL(), res.Header.Get("Location"))
+	assert.True(t, cookieCleared(res), "the session cookie is deleted")
 	assert.Empty(t, b.cookie("cognito-session"))
 	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke))
 	assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "the session is gone from the store")
@@ -1232,7 +1239,9 @@ func TestSessionsCallbackFailures(t *testing.T) {
 		cb := b.callbackURL(t, app, "")
 		res := f.browser().do(app.handler, http.MethodGet, cb)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-		assert.Contains(t, body(res), `href="/login"`)
+		page := body(res)
+		assert.Contains(t, page, `href="/login"`)
+		assert.Contains(t, page, "Sign-in failed.")
 	})
 	t.Run("replayed", func(t *testing.T) {
 		b := f.browser()
@@ -1248,8 +1257,60 @@ func TestSessionsCallbackFailures(t *testing.T) {
 		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusBadGateway})
 		res := b.do(app.handler, http.MethodGet, cb)
 		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.Contains(t, body(res), "Sign-in is unavailable right now.")
 		assert.Empty(t, b.cookie("cognito-session"))
 	})
+}
+
+// TestSessionsReplacedSessionFailures: a new sign-in on a browser that had
+// a session ends the old one (its refresh token revoked, its entry
+// deleted); when either fails, the sign-in still goes through and the
+// failure is logged, and nothing is logged when both work.
+func TestSessionsReplacedSessionFailures(t *testing.T) {
+	const (
+		revokeWarning = "cannot revoke the refresh token of a replaced session"
+		deleteError   = "cannot delete a replaced session"
+	)
+	for _, tc := range []struct {
+		name          string
+		revokeFails   bool
+		deleteFails   bool
+		oldStillThere bool
+	}{
+		{"both work", false, false, false},
+		{"the revocation fails", true, false, false},
+		{"the delete fails", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, nil)
+			b := f.browser()
+			b.signIn(t, app, "")
+			old := b.cookie("cognito-session")
+			cb := b.callbackURL(t, app, "")
+			if tc.revokeFails {
+				f.pool.FailNext(cognitotest.EndpointRevoke, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+			}
+			app.store.failDelete.Store(tc.deleteFails)
+			f.pool.ResetCounts()
+
+			res := b.do(app.handler, http.MethodGet, cb)
+			require.Equal(t, http.StatusSeeOther, res.StatusCode, body(res))
+			assert.NotEqual(t, old, b.cookie("cognito-session"), "signed in anew")
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke), "the old refresh token's revocation was tried")
+			_, found, err := f.mem.Find(storeKey(old))
+			require.NoError(t, err)
+			assert.Equal(t, tc.oldStillThere, found, "the old session's entry")
+			logs := f.logs.String()
+			for msg, logged := range map[string]bool{revokeWarning: tc.revokeFails, deleteError: tc.deleteFails} {
+				if logged {
+					assert.Contains(t, logs, msg)
+				} else {
+					assert.NotContains(t, logs, msg)
+				}
+			}
+		})
+	}
 }
 
 func TestSessionsContextStore(t *testing.T) {
