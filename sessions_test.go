@@ -558,6 +558,7 @@ func TestSessionsBadSessionIDsAreSignedOut(t *testing.T) {
 			b.setCookie("cognito-session", value)
 			res := b.get(app)
 			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+			assert.True(t, cookieCleared(res), "the cookie is deleted")
 			res = b.do(app.handler, http.MethodGet, "/page", "Sec-Fetch-Mode", "navigate")
 			assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 			assert.Equal(t, "/login?return_to=%2Fpage", res.Header.Get("Location"))
@@ -981,6 +982,30 @@ func TestSessionsLifetimesWithAStoreThatKeepsEverything(t *testing.T) {
 	f.clock.Advance(4 * time.Minute)
 	assert.Equal(t, http.StatusUnauthorized, busy.get(app).StatusCode, "signed in 2 hours ago")
 	assert.Zero(t, f.mem.Len(), "both ended sessions were deleted")
+	assert.NotContains(t, f.logs.String(), "cannot delete an ended session")
+}
+
+// TestSessionsEndedSessionWhoseDeleteFails: a session past its lifetime is
+// over whatever the store says: the user is signed out and the cookie
+// deleted even when the store fails to delete the entry, which it expires
+// on its own; the failure is logged.
+func TestSessionsEndedSessionWhoseDeleteFails(t *testing.T) {
+	f := newSessionFixture(t)
+	f.mem.Now = func() time.Time { return time.Unix(0, 0) } // a store that never expires anything
+	app := f.replica(t, []cognito.SessionOption{cognito.WithSessionLifetime(30*time.Minute, 0)})
+	b := f.browser()
+	b.signIn(t, app, "")
+	sid := b.cookie("cognito-session")
+	f.clock.Advance(30 * time.Minute)
+	app.store.failDelete.Store(true)
+
+	res := b.get(app)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.True(t, cookieCleared(res))
+	assert.Contains(t, f.logs.String(), "cannot delete an ended session")
+	_, found, err := f.mem.Find(storeKey(sid))
+	require.NoError(t, err)
+	assert.True(t, found, "the entry the store would not delete")
 }
 
 func TestSessionsGarbageInTheStore(t *testing.T) {
