@@ -2,6 +2,8 @@ package cognito
 
 import (
 	"bytes"
+	"encoding/binary"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +133,73 @@ func TestSessionRecordFillsWhatARefreshLeftOut(t *testing.T) {
 	own := rec.withSignIn(&IDToken{ACR: "urn:cognito:loa:3", AMR: []string{"pwd", "webauthn"}})
 	assert.Equal(t, "urn:cognito:loa:3", own.ACR, "a token's own claims stand")
 	assert.Equal(t, []string{"pwd", "webauthn"}, own.AMR)
+}
+
+// TestSessionRecordLimits: a record holds tokens of up to 64 KiB each, an
+// acr and amr methods of up to 1 KiB and up to 64 methods, whichever token
+// is the long one; one byte or method more is refused.
+func TestSessionRecordLimits(t *testing.T) {
+	long := strings.Repeat("t", maxRecordToken)
+	level := strings.Repeat("l", maxRecordACR)
+	for name, set := range map[string]func(r *sessionRecord){
+		"a long ID token":      func(r *sessionRecord) { r.idToken = long },
+		"a long access token":  func(r *sessionRecord) { r.accessToken = long },
+		"a long refresh token": func(r *sessionRecord) { r.refreshToken = long },
+		"a long acr":           func(r *sessionRecord) { r.acr = level },
+		"a long amr method":    func(r *sessionRecord) { r.amr = []string{level} },
+		"64 amr methods":       func(r *sessionRecord) { r.amr = slices.Repeat([]string{"otp"}, maxRecordAMR) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := sampleRecord()
+			set(rec)
+			got, err := decodeSession(rec.encode())
+			require.NoError(t, err)
+			assert.Equal(t, rec, got)
+		})
+	}
+	for name, set := range map[string]func(r *sessionRecord){
+		"a token a byte too long":       func(r *sessionRecord) { r.refreshToken = long + "t" },
+		"an amr method a byte too long": func(r *sessionRecord) { r.amr = []string{level + "l"} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := sampleRecord()
+			set(rec)
+			_, err := decodeSession(rec.encode())
+			assert.ErrorIs(t, err, errBadRecord)
+		})
+	}
+}
+
+// TestSessionRecordSaysWhereItIsCut: the error of a record cut short names
+// the part that is missing, as the log of garbage in the store shows it.
+func TestSessionRecordSaysWhereItIsCut(t *testing.T) {
+	rec := sampleRecord()
+	rec.acr, rec.amr = "urn:cognito:loa:2", []string{"pwd"}
+	data := rec.encode()
+	times := 1
+	for range 4 {
+		_, n := binary.Varint(data[times:])
+		times += n
+	}
+	for _, tc := range []struct {
+		cut  int
+		says string
+	}{
+		{1, "truncated time"},
+		{times - 1, "truncated time"},
+		{times, "truncated token"},
+		{len(data) - 1, "truncated amr"},
+	} {
+		_, err := decodeSession(data[:tc.cut])
+		assert.ErrorIs(t, err, errBadRecord)
+		assert.ErrorContains(t, err, tc.says, "cut at %d", tc.cut)
+	}
+}
+
+// TestSessionRecordEncodesInOneAllocation: encode sizes its buffer for the
+// record up front (every Commit encodes one), so that it never grows it.
+func TestSessionRecordEncodesInOneAllocation(t *testing.T) {
+	rec := sampleRecord()
+	rec.idToken, rec.accessToken, rec.refreshToken = strings.Repeat("i", 1100), strings.Repeat("a", 1000), strings.Repeat("r", 1800)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }))
 }

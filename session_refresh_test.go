@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -756,6 +757,11 @@ func TestSessionsEndedSessionsLeaveNothingBehind(t *testing.T) {
 			f.clock.Advance(5 * time.Minute) // an hour after sign-in, the idle timeout
 			return user.get(app)
 		}},
+		{"idle timeout, the successor's revocation fails", true, 1, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
+			f.clock.Advance(5 * time.Minute)
+			f.pool.FailNext(cognitotest.EndpointRevoke, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+			return user.get(app)
+		}},
 		{"idle timeout, the store kept it", true, 1, func(t *testing.T, f *sessionFixture, app *replica, _ *gatedStore, user *browser) *http.Response {
 			f.clock.Advance(5 * time.Minute)
 			f.mem.Now = func() time.Time { return time.Unix(0, 0) } // a store that keeps everything
@@ -794,6 +800,13 @@ func TestSessionsEndedSessionsLeaveNothingBehind(t *testing.T) {
 			assert.Zero(t, held, "no successor held")
 			assert.Zero(t, cognito.BackingOff(app.sessions), "no back-off")
 			assert.Equal(t, tc.revokes, f.pool.Requests(cognitotest.EndpointRevoke), "refresh tokens revoked")
+			// A failed revocation is logged; one that worked is not.
+			const warning = "cannot revoke the refresh token held for an ended session"
+			if strings.HasSuffix(tc.name, "revocation fails") {
+				assert.Contains(t, f.logs.String(), warning)
+			} else {
+				assert.NotContains(t, f.logs.String(), warning)
+			}
 		})
 	}
 }
@@ -974,4 +987,66 @@ func TestSessionsSignedInRequestCostsOneRead(t *testing.T) {
 	assert.Equal(t, commits, store.commits.Load(), "no write")
 	assert.Equal(t, deletes, store.deletes.Load(), "no delete")
 	assert.Zero(t, leases, "no lease")
+}
+
+// TestSessionsRefreshInFlightHoldsASlot: a refresh on its way to Cognito
+// holds a slot for its successor, so that held successors and refreshes in
+// flight together stay within cognito.MaxPending. With one slot left and
+// that taken by a refresh in flight, another session's refresh does not
+// spend its refresh token (the store refuses writes, so none of the held
+// successors can go); when the held successors are past their deadline,
+// the count that makes the store full sweeps them first, even within the
+// sweep interval, and the refresh goes ahead.
+func TestSessionsRefreshInFlightHoldsASlot(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deadline time.Duration // of the held successors, from the fill
+		spent    bool          // the second session's refresh token was spent
+	}{
+		{"held successors and the refresh in flight fill the slots", 24 * time.Hour, false},
+		{"the held successors are past their deadline", 20 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
+			app, store := f.replicaOn(t, false)
+			first, second := f.browser(), f.browser()
+			first.signIn(t, app, "")
+			second.signIn(t, app, "")
+			f.clock.Advance(55*time.Minute + 30*time.Second) // inside the margin; the tokens still work
+			cognito.FillHeldForStore(t, app.sessions, cognito.MaxPending-1, f.clock.Now().Add(tc.deadline), true)
+			f.clock.Advance(30 * time.Second) // within the sweep interval of the fill
+			store.refuseWrites(false)
+
+			arrived, release := make(chan struct{}), make(chan struct{})
+			var held atomic.Bool
+			client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now),
+				cognito.WithHTTPClient(&http.Client{Transport: tokenHookBefore(func() {
+					if held.CompareAndSwap(false, true) { // the first refresh only
+						close(arrived)
+						<-release
+					}
+				})}))
+			require.NoError(t, err)
+			app.flow.Client = client
+			f.pool.ResetCounts()
+
+			firstDone := make(chan *http.Response, 1)
+			r := first.request(http.MethodGet, "/api/me")
+			go func() { firstDone <- send(app.handler, r) }()
+			await(t, arrived, "the first session's refresh") // on its way, holding a slot
+
+			res := second.get(app)
+			require.Equal(t, http.StatusOK, res.StatusCode, "the tokens still work: %s", body(res))
+			want := 0
+			if tc.spent {
+				want = 1
+			}
+			assert.Equal(t, want, f.pool.Requests(cognitotest.EndpointToken), "the second session's refresh token spent")
+
+			close(release)
+			require.Equal(t, http.StatusOK, await(t, firstDone, "the first session's answer").StatusCode)
+			_, promised := cognito.HeldForStore(app.sessions)
+			assert.Zero(t, promised, "no slot stays promised")
+		})
+	}
 }

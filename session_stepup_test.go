@@ -105,6 +105,7 @@ func TestSessionsStepUpToALevel(t *testing.T) {
 	res = b.do(app.pages, http.MethodGet, callback)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, body(res))
 	assert.Equal(t, "/transfer?to=savings", res.Header.Get("Location"), "back to the same page")
+	assert.True(t, stepUpCookieDeleted(res), "the callback deletes the step-up's cookie")
 	assert.NotEqual(t, first, b.cookie("cognito-session"), "a new session ID for the new sign-in")
 	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointAuthorize), "one round trip through the hosted UI")
 
@@ -250,7 +251,9 @@ func TestSessionsStepUpThatFailsDoesNotLoop(t *testing.T) {
 		var failure *cognito.StepUpFailure
 		var sub string
 		app := newStepUpApp(t, f, cognito.WithStepUpFailedHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			failure, _ = cognito.StepUpFailureFromContext(r.Context())
+			var ok bool
+			failure, ok = cognito.StepUpFailureFromContext(r.Context())
+			assert.True(t, ok, "the handler has its StepUpFailure")
 			if s, ok := cognito.SessionFromContext(r.Context()); ok {
 				sub = s.IDToken.Subject
 			}
@@ -267,6 +270,90 @@ func TestSessionsStepUpThatFailsDoesNotLoop(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.get(app.replica).StatusCode, "the new session is set")
 		assert.Equal(t, app.last.Load().IDToken.Subject, sub)
 	})
+}
+
+// stepUpCookieDeleted reports whether res deletes a step-up's cookie.
+func stepUpCookieDeleted(res *http.Response) bool {
+	for _, c := range res.Cookies() {
+		if strings.HasPrefix(c.Name, "cognito-session-stepup-") {
+			return c.MaxAge < 0 && c.Value == ""
+		}
+	}
+	return false
+}
+
+// TestSessionsStepUpFailureCarriesTheStep: the step-up failure handler gets
+// the StepUp the page asked for, exactly: its levels and its MaxAge, which
+// travel through the login in a cookie. A sign-in that cannot reach a
+// MaxAge (the app's clock runs ten minutes ahead of the pool's, beyond the
+// leeway) fails as one short of a level does: once, not in a loop.
+func TestSessionsStepUpFailureCarriesTheStep(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		user   string
+		ahead  time.Duration // of the app's clock
+		step   cognito.StepUp
+		reason string
+	}{
+		{"a level and a MaxAge", "nomfa", 0, cognito.StepUp{ACR: []string{loa2}, MaxAge: 10 * time.Minute}, "A stronger sign-in is required"},
+		{"a MaxAge alone", "alice", 10 * time.Minute, cognito.StepUp{MaxAge: 5 * time.Minute}, "A more recent sign-in is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := stepUpFixture(t)
+			f.pool.SignInAs(tc.user)
+			var failure *cognito.StepUpFailure
+			rep := f.replica(t, []cognito.SessionOption{
+				cognito.WithSessionClock(func() time.Time { return f.clock.Now().Add(tc.ahead) }),
+				cognito.WithStepUpFailedHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					failure, _ = cognito.StepUpFailureFromContext(r.Context())
+					http.Error(w, "no", http.StatusForbidden)
+				})),
+			})
+			reached := 0
+			mux := http.NewServeMux()
+			mux.Handle("/", rep.handler)
+			mux.Handle("/page", rep.sessions.RequireStepUp(tc.step)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached++ })))
+			b := f.browser()
+			b.signIn(t, rep, "")
+			f.pool.ResetCounts()
+
+			_, callback := throughHostedUI(t, f, b.navigate(mux, "/page"))
+			res := b.do(mux, http.MethodGet, callback)
+			assert.Equal(t, http.StatusForbidden, res.StatusCode, body(res))
+			require.NotNil(t, failure)
+			assert.Equal(t, tc.step, failure.Step)
+			assert.Equal(t, tc.reason, failure.Reason)
+			assert.Equal(t, "/page", failure.ReturnTo)
+			assert.Zero(t, reached)
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointAuthorize), "one round trip")
+		})
+	}
+}
+
+// TestSessionsStepUpReturnTo: a step-up started by a GET or HEAD navigation
+// comes back to that page; one started by another method (a form posted to
+// the page) comes back to "/", as a redirect cannot repeat the post.
+func TestSessionsStepUpReturnTo(t *testing.T) {
+	for _, tc := range []struct {
+		method, back string
+	}{
+		{http.MethodGet, "/transfer?to=savings"},
+		{http.MethodHead, "/transfer?to=savings"},
+		{http.MethodPost, "/"},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			f := stepUpFixture(t)
+			app := newStepUpApp(t, f)
+			b := f.browser()
+			b.signIn(t, app.replica, "")
+
+			res := b.do(app.pages, tc.method, "/transfer?to=savings", "Sec-Fetch-Mode", "navigate")
+			_, callback := throughHostedUI(t, f, res)
+			res = b.do(app.pages, http.MethodGet, callback)
+			require.Equal(t, http.StatusSeeOther, res.StatusCode, body(res))
+			assert.Equal(t, tc.back, res.Header.Get("Location"))
+		})
+	}
 }
 
 func TestSessionsStepUpCallbackOfAnotherLogin(t *testing.T) {

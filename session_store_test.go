@@ -195,3 +195,69 @@ func TestMemoryStoreLeaseHasOneWinner(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), won.Load())
 }
+
+// memoryEntrySize is what an entry of a one-byte ID and 100 bytes of data
+// costs a MemoryStore: the ID, the data and its bookkeeping (96 bytes).
+const memoryEntrySize = 1 + 100 + 96
+
+// TestMemoryStoreExactFit: MaxBytes is a bound the entries may reach: an
+// entry as large as the bound is kept, entries that fill the store exactly
+// are all kept and make no room (an expired one stays until room is
+// needed), and an entry that overflows a full store by one entry's worth
+// evicts one entry, not two.
+func TestMemoryStoreExactFit(t *testing.T) {
+	clock := newTestClock()
+	data := make([]byte, 100)
+	hour := clock.Now().Add(time.Hour)
+
+	one := &cognito.MemoryStore{Now: clock.Now, MaxBytes: memoryEntrySize}
+	require.NoError(t, one.Commit("a", data, hour))
+	_, found, _ := one.Find("a")
+	assert.True(t, found, "an entry as large as the bound")
+
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 3 * memoryEntrySize}
+	require.NoError(t, m.Commit("a", data, clock.Now().Add(time.Second)))
+	require.NoError(t, m.Commit("b", data, clock.Now().Add(2*time.Hour)))
+	clock.Advance(time.Second) // a expired
+	require.NoError(t, m.Commit("c", data, hour))
+	assert.Equal(t, 3, m.Len(), "the store is exactly full: nothing made room, a expired is still held")
+	for _, id := range []string{"b", "c"} {
+		_, found, _ := m.Find(id)
+		assert.True(t, found, id)
+	}
+	_, found, _ = m.Find("a")
+	assert.False(t, found, "a expired")
+	assert.Equal(t, 2, m.Len(), "and Find dropped it")
+
+	require.NoError(t, m.Commit("d", data, hour))
+	require.NoError(t, m.Commit("e", data, hour))
+	assert.Equal(t, 3, m.Len(), "one evicted for one added")
+	_, found, _ = m.Find("e")
+	assert.True(t, found)
+}
+
+// TestMemoryStoreSweepsOncePerInterval: when a full store needs room, it
+// drops every expired entry, at most once a sweep interval (a minute):
+// exactly a minute after the last sweep it sweeps again, dropping two
+// expired entries for one new one.
+func TestMemoryStoreSweepsOncePerInterval(t *testing.T) {
+	clock := newTestClock()
+	data := make([]byte, 100)
+	m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 4 * memoryEntrySize}
+	t0 := clock.Now().Add(time.Second)
+	require.NoError(t, m.Commit("z", data, t0))
+	require.NoError(t, m.Commit("a", data, t0.Add(30*time.Second)))
+	require.NoError(t, m.Commit("b", data, t0.Add(40*time.Second)))
+	require.NoError(t, m.Commit("c", data, t0.Add(2*time.Hour)))
+	clock.Advance(time.Second) // t0: z expired
+	require.NoError(t, m.Commit("d", data, t0.Add(2*time.Hour)))
+	require.Equal(t, 4, m.Len(), "the first sweep dropped z")
+
+	clock.Advance(time.Minute) // a and b expired, a minute after that sweep
+	require.NoError(t, m.Commit("e", data, t0.Add(2*time.Hour)))
+	assert.Equal(t, 3, m.Len(), "the sweep dropped a and b")
+	for _, id := range []string{"c", "d", "e"} {
+		_, found, _ := m.Find(id)
+		assert.True(t, found, id)
+	}
+}

@@ -56,6 +56,7 @@ func TestSessionsOptional(t *testing.T) {
 		assert.Nil(t, page.saw)
 		assert.Empty(t, res.Cookies())
 		assert.Empty(t, res.Header.Get("Location"))
+		assert.Empty(t, res.Header.Get("Cache-Control"), "the page of a visitor with no session may be cached")
 	})
 
 	t.Run("signed in: the session, as Require gives it", func(t *testing.T) {

@@ -468,8 +468,12 @@ func TestSessionsReturnTo(t *testing.T) {
 		{"NUL", "/a\x00b", "/"},
 		{"DEL", "/a\x7fb", "/"},
 		{"a C1 control", "/a\u0085b", "/"},
+		{"the last C1 control", "/a\u009fb", "/"},
+		{"just past the C1 controls", "/a\u00a0b", "/a%c2%a0b"}, // as http.Redirect escapes it
 		{"invalid UTF-8", "/a\xffb", "/"},
 		{"too long", "/" + strings.Repeat("a", 3000), "/"},
+		{"as long as allowed", "/" + strings.Repeat("a", 2047), "/" + strings.Repeat("a", 2047)},
+		{"a byte too long", "/" + strings.Repeat("a", 2048), "/"},
 		{"user info", "/@evil.example", "/@evil.example"},
 	}
 	f := newSessionFixture(t)
@@ -505,7 +509,9 @@ func TestSessionsReturnToTamperedCookie(t *testing.T) {
 	res := b.do(app.handler, http.MethodGet, cb)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, "/", res.Header.Get("Location"), "checked again on the way back")
-	assert.Empty(t, b.cookie(name), "and deleted")
+	c := findCookie(res, name)
+	require.NotNil(t, c, "the callback deletes the return cookie")
+	assert.Negative(t, c.MaxAge, "the callback deletes the return cookie")
 }
 
 func mustDecode(t *testing.T, s string) string {
@@ -572,6 +578,7 @@ func TestSessionsBadSessionIDsAreSignedOut(t *testing.T) {
 			b.setCookie("cognito-session", value)
 			res := b.get(app)
 			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+			assert.True(t, cookieCleared(res), "the cookie is deleted")
 			res = b.do(app.handler, http.MethodGet, "/page", "Sec-Fetch-Mode", "navigate")
 			assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 			assert.Equal(t, "/login?return_to=%2Fpage", res.Header.Get("Location"))
@@ -1004,6 +1011,30 @@ func TestSessionsLifetimesWithAStoreThatKeepsEverything(t *testing.T) {
 	f.clock.Advance(4 * time.Minute)
 	assert.Equal(t, http.StatusUnauthorized, busy.get(app).StatusCode, "signed in 2 hours ago")
 	assert.Zero(t, f.mem.Len(), "both ended sessions were deleted")
+	assert.NotContains(t, f.logs.String(), "cannot delete an ended session")
+}
+
+// TestSessionsEndedSessionWhoseDeleteFails: a session past its lifetime is
+// over whatever the store says: the user is signed out and the cookie
+// deleted even when the store fails to delete the entry, which it expires
+// on its own; the failure is logged.
+func TestSessionsEndedSessionWhoseDeleteFails(t *testing.T) {
+	f := newSessionFixture(t)
+	f.mem.Now = func() time.Time { return time.Unix(0, 0) } // a store that never expires anything
+	app := f.replica(t, []cognito.SessionOption{cognito.WithSessionLifetime(30*time.Minute, 0)})
+	b := f.browser()
+	b.signIn(t, app, "")
+	sid := b.cookie("cognito-session")
+	f.clock.Advance(30 * time.Minute)
+	app.store.failDelete.Store(true)
+
+	res := b.get(app)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.True(t, cookieCleared(res))
+	assert.Contains(t, f.logs.String(), "cannot delete an ended session")
+	_, found, err := f.mem.Find(storeKey(sid))
+	require.NoError(t, err)
+	assert.True(t, found, "the entry the store would not delete")
 }
 
 func TestSessionsGarbageInTheStore(t *testing.T) {
@@ -1102,6 +1133,7 @@ func TestSessionsLogout(t *testing.T) {
 	res = b.do(app.handler, http.MethodPost, "/logout", "Sec-Fetch-Site", "same-origin", "Origin", "http://localhost")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, f.pool.Config().LogoutURL(), res.Header.Get("Location"))
+	assert.True(t, cookieCleared(res), "the session cookie is deleted")
 	assert.Empty(t, b.cookie("cognito-session"))
 	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke))
 	assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "the session is gone from the store")
@@ -1261,7 +1293,9 @@ func TestSessionsCallbackFailures(t *testing.T) {
 		cb := b.callbackURL(t, app, "")
 		res := f.browser().do(app.handler, http.MethodGet, cb)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-		assert.Contains(t, body(res), `href="/login"`)
+		page := body(res)
+		assert.Contains(t, page, `href="/login"`)
+		assert.Contains(t, page, "Sign-in failed.")
 	})
 	t.Run("replayed", func(t *testing.T) {
 		b := f.browser()
@@ -1277,8 +1311,60 @@ func TestSessionsCallbackFailures(t *testing.T) {
 		f.pool.FailNext(cognitotest.EndpointToken, 1, cognitotest.Failure{Status: http.StatusBadGateway})
 		res := b.do(app.handler, http.MethodGet, cb)
 		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.Contains(t, body(res), "Sign-in is unavailable right now.")
 		assert.Empty(t, b.cookie("cognito-session"))
 	})
+}
+
+// TestSessionsReplacedSessionFailures: a new sign-in on a browser that had
+// a session ends the old one (its refresh token revoked, its entry
+// deleted); when either fails, the sign-in still goes through and the
+// failure is logged, and nothing is logged when both work.
+func TestSessionsReplacedSessionFailures(t *testing.T) {
+	const (
+		revokeWarning = "cannot revoke the refresh token of a replaced session"
+		deleteError   = "cannot delete a replaced session"
+	)
+	for _, tc := range []struct {
+		name          string
+		revokeFails   bool
+		deleteFails   bool
+		oldStillThere bool
+	}{
+		{"both work", false, false, false},
+		{"the revocation fails", true, false, false},
+		{"the delete fails", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, nil)
+			b := f.browser()
+			b.signIn(t, app, "")
+			old := b.cookie("cognito-session")
+			cb := b.callbackURL(t, app, "")
+			if tc.revokeFails {
+				f.pool.FailNext(cognitotest.EndpointRevoke, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+			}
+			app.store.failDelete.Store(tc.deleteFails)
+			f.pool.ResetCounts()
+
+			res := b.do(app.handler, http.MethodGet, cb)
+			require.Equal(t, http.StatusSeeOther, res.StatusCode, body(res))
+			assert.NotEqual(t, old, b.cookie("cognito-session"), "signed in anew")
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointRevoke), "the old refresh token's revocation was tried")
+			_, found, err := f.mem.Find(storeKey(old))
+			require.NoError(t, err)
+			assert.Equal(t, tc.oldStillThere, found, "the old session's entry")
+			logs := f.logs.String()
+			for msg, logged := range map[string]bool{revokeWarning: tc.revokeFails, deleteError: tc.deleteFails} {
+				if logged {
+					assert.Contains(t, logs, msg)
+				} else {
+					assert.NotContains(t, logs, msg)
+				}
+			}
+		})
+	}
 }
 
 func TestSessionsContextStore(t *testing.T) {
@@ -1489,6 +1575,7 @@ type signOutDuringRefresh struct {
 	app  *replica
 	b    *browser
 	done atomic.Bool
+	then func() // after the sign-out, if set
 }
 
 func (s *signOutDuringRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -1496,29 +1583,217 @@ func (s *signOutDuringRefresh) RoundTrip(req *http.Request) (*http.Response, err
 	if err == nil && req.URL.Path == "/oauth2/token" && s.done.CompareAndSwap(false, true) {
 		out := s.b.do(s.app.handler, http.MethodPost, "/logout", "Sec-Fetch-Site", "same-origin")
 		assert.Equal(s.t, http.StatusSeeOther, out.StatusCode, "the sign-out went through")
+		if s.then != nil {
+			s.then()
+		}
 	}
 	return res, err
 }
 
+// TestSessionsSignOutDuringARefreshStaysSignedOut: a sign-out that lands
+// while a refresh is on its way wins: the refresh revokes the refresh token
+// it got and stores nothing. A revocation that fails is logged as a
+// warning; one that works is not.
 func TestSessionsSignOutDuringARefreshStaysSignedOut(t *testing.T) {
-	f := newSessionFixture(t)
-	app := f.replica(t, nil)
-	b := f.browser()
-	b.signIn(t, app, "")
-	copyOfCookie := f.browser()
-	copyOfCookie.setCookie("cognito-session", b.cookie("cognito-session"))
-	client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now),
-		cognito.WithHTTPClient(&http.Client{Transport: &signOutDuringRefresh{t: t, app: app, b: b}}))
-	require.NoError(t, err)
-	app.flow.Client = client
-	f.clock.Advance(time.Hour)
-	f.pool.ResetCounts()
+	for _, revokeFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("revocation fails %v", revokeFails), func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, nil)
+			b := f.browser()
+			b.signIn(t, app, "")
+			copyOfCookie := f.browser()
+			copyOfCookie.setCookie("cognito-session", b.cookie("cognito-session"))
+			hook := &signOutDuringRefresh{t: t, app: app, b: b}
+			if revokeFails {
+				hook.then = func() {
+					f.pool.FailNext(cognitotest.EndpointRevoke, 1, cognitotest.Failure{Status: http.StatusInternalServerError})
+				}
+			}
+			client, err := cognito.NewClient(f.pool.Config(), cognito.WithClock(f.clock.Now),
+				cognito.WithHTTPClient(&http.Client{Transport: hook}))
+			require.NoError(t, err)
+			app.flow.Client = client
+			f.clock.Advance(time.Hour)
+			f.pool.ResetCounts()
 
-	res := copyOfCookie.get(app) // the refresh, with the sign-out inside it
+			res := copyOfCookie.get(app) // the refresh, with the sign-out inside it
 
-	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the refresh does not sign the copied cookie back in")
-	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
-	assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointRevoke), "the sign-out's, then the refreshed token's")
-	assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "and it stays signed out")
-	assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "with no second refresh")
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the refresh does not sign the copied cookie back in")
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken))
+			assert.Equal(t, 2, f.pool.Requests(cognitotest.EndpointRevoke), "the sign-out's, then the refreshed token's")
+			assert.Equal(t, http.StatusUnauthorized, copyOfCookie.get(app).StatusCode, "and it stays signed out")
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "with no second refresh")
+			const warning = "cannot revoke the refresh token of a session signed out during its refresh"
+			if revokeFails {
+				assert.Contains(t, f.logs.String(), warning)
+			} else {
+				assert.NotContains(t, f.logs.String(), warning)
+			}
+		})
+	}
+}
+
+// TestSessionsRefreshMarginOption: WithRefreshMargin(0) refreshes at the
+// tokens' expiry and not a moment before; a negative margin keeps the
+// default, five minutes before.
+func TestSessionsRefreshMarginOption(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		margin    time.Duration
+		refreshAt time.Duration // after the sign-in; the tokens live an hour
+	}{
+		{"zero refreshes at expiry", 0, time.Hour},
+		{"negative keeps the default", -time.Minute, time.Hour - cognito.DefaultRefreshMargin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshMargin(tc.margin)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.pool.ResetCounts()
+
+			f.clock.Advance(tc.refreshAt - time.Second)
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Zero(t, f.pool.Requests(cognitotest.EndpointToken), "a second before: no refresh")
+			f.clock.Advance(time.Second)
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Equal(t, 1, f.pool.Requests(cognitotest.EndpointToken), "refreshed")
+		})
+	}
+}
+
+// TestSessionsRefreshTokenLifetimeOption: a refresh token lifetime that is
+// not positive is ignored: the session keeps the default lifetimes, and the
+// store gets the idle deadline as its expiry.
+func TestSessionsRefreshTokenLifetimeOption(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Hour} {
+		t.Run(d.String(), func(t *testing.T) {
+			f := newSessionFixture(t)
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshTokenLifetime(d)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode, "the session lives")
+			calls := app.store.commitCalls()
+			require.NotEmpty(t, calls)
+			assert.WithinDuration(t, f.clock.Now().Add(cognito.DefaultSessionIdleTimeout), calls[len(calls)-1].expiry, 0)
+		})
+	}
+}
+
+// TestSessionsRefreshRaceWaitOption: a refresh token that died is re-read
+// for the race wait before the session ends: once with a wait of zero, and
+// at 10 ms, then 20 ms on with one of 30 ms. The reads are counted, not
+// timed.
+func TestSessionsRefreshRaceWaitOption(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		wait    time.Duration
+		rereads int64
+	}{
+		{"zero re-reads once", 0, 1},
+		{"30 ms re-reads at 0, 10 and 30 ms", 30 * time.Millisecond, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t, cognitotest.WithTokenLifetimes(time.Hour, 2*time.Hour))
+			app := f.replica(t, []cognito.SessionOption{cognito.WithRefreshRaceWait(tc.wait)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.clock.Advance(2 * time.Hour) // the refresh token expired
+			finds := app.store.finds.Load()
+
+			res := b.get(app)
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+			// The request's read, its refresh's, then the re-reads.
+			assert.Equal(t, 2+tc.rereads, app.store.finds.Load()-finds, "reads of the store")
+		})
+	}
+}
+
+// timedStore is a ctxStore that records how long each FindCtx had left.
+type timedStore struct {
+	ctxStore
+	mu   sync.Mutex
+	left []time.Duration
+}
+
+func (s *timedStore) FindCtx(ctx context.Context, id string) ([]byte, bool, error) {
+	left := time.Duration(-1) // no deadline
+	if d, ok := ctx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	s.mu.Lock()
+	s.left = append(s.left, left)
+	s.mu.Unlock()
+	return s.ctxStore.FindCtx(ctx, id)
+}
+
+// TestSessionsStoreTimeoutOption: each call to a ctx store is bounded by
+// the store timeout; one that is not positive keeps DefaultStoreTimeout.
+func TestSessionsStoreTimeoutOption(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		d        time.Duration
+		min, max time.Duration // of the time a Find has left
+	}{
+		{"an hour", time.Hour, cognito.DefaultStoreTimeout, time.Hour},
+		{"zero keeps the default", 0, 0, cognito.DefaultStoreTimeout},
+		{"negative keeps the default", -time.Second, 0, cognito.DefaultStoreTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			ds := &timedStore{ctxStore: ctxStore{mem: f.mem}}
+			cfg := f.pool.Config()
+			client, err := cognito.NewClient(cfg, cognito.WithClock(f.clock.Now))
+			require.NoError(t, err)
+			v, err := cognito.NewVerifier(cfg, cognito.WithClock(f.clock.Now))
+			require.NoError(t, err)
+			s, err := cognito.NewSessions(&cognito.LoginFlow{Config: cfg, Client: client, Verifier: v}, ds, cognito.WithStoreTimeout(tc.d))
+			require.NoError(t, err)
+			mux := http.NewServeMux()
+			mux.HandleFunc("/login", s.Login)
+			mux.HandleFunc("/callback", s.Callback)
+			mux.Handle("/", s.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			rep := &replica{sessions: s, handler: mux}
+			b := f.browser()
+			b.signIn(t, rep, "")
+			require.Equal(t, http.StatusOK, b.get(rep).StatusCode)
+
+			ds.mu.Lock()
+			defer ds.mu.Unlock()
+			require.NotEmpty(t, ds.left)
+			left := ds.left[len(ds.left)-1]
+			assert.Greater(t, left, tc.min, "the time a Find had left")
+			assert.LessOrEqual(t, left, tc.max, "the time a Find had left")
+		})
+	}
+}
+
+// TestSessionsClockOption: Sessions judges the tokens' refresh by its own
+// clock (WithSessionClock), here 30 minutes behind the pool's and the
+// Verifier's, so that tokens an hour long are not due 56 minutes after the
+// sign-in; a nil clock keeps the Verifier's, by which they are.
+func TestSessionsClockOption(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		behind    bool
+		refreshes int
+	}{
+		{"a clock of its own", true, 0},
+		{"nil keeps the Verifier's", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSessionFixture(t)
+			var now func() time.Time
+			if tc.behind {
+				now = func() time.Time { return f.clock.Now().Add(-30 * time.Minute) }
+			}
+			app := f.replica(t, []cognito.SessionOption{cognito.WithSessionClock(now)})
+			b := f.browser()
+			b.signIn(t, app, "")
+			f.clock.Advance(56 * time.Minute)
+			f.pool.ResetCounts()
+			require.Equal(t, http.StatusOK, b.get(app).StatusCode)
+			assert.Equal(t, tc.refreshes, f.pool.Requests(cognitotest.EndpointToken))
+		})
+	}
 }

@@ -415,3 +415,103 @@ func TestStoreLeaseHasOneWinner(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), won.Load())
 }
+
+// deadlineHook records, for each command a client sends, how long its
+// context had left.
+type deadlineHook struct {
+	mu   sync.Mutex
+	left map[string][]time.Duration // by command name
+}
+
+func (h *deadlineHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *deadlineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *deadlineHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		left := time.Duration(-1) // no deadline
+		if d, ok := ctx.Deadline(); ok {
+			left = time.Until(d)
+		}
+		h.mu.Lock()
+		if h.left == nil {
+			h.left = map[string][]time.Duration{}
+		}
+		name := cmd.Name()
+		if name == "set" && len(cmd.Args()) > 4 && cmd.Args()[3] == "nx" {
+			name = "set nx"
+		}
+		h.left[name] = append(h.left[name], left)
+		h.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+// TestStoreTimeoutOption: every call (Find, Commit, Delete, Lease) is
+// bounded by the Store's timeout even when the caller's context has no
+// deadline; a timeout that is not positive keeps DefaultTimeout, and a nil
+// option is skipped.
+func TestStoreTimeoutOption(t *testing.T) {
+	u := redisURL(t)
+	for _, tc := range []struct {
+		name     string
+		opt      redisstore.Option
+		min, max time.Duration // of the time each call has left
+	}{
+		{"a minute", redisstore.WithTimeout(time.Minute), redisstore.DefaultTimeout, time.Minute},
+		{"zero keeps the default", redisstore.WithTimeout(0), 0, redisstore.DefaultTimeout},
+		{"negative keeps the default", redisstore.WithTimeout(-time.Second), 0, redisstore.DefaultTimeout},
+		{"a nil option", nil, 0, redisstore.DefaultTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := redis.ParseURL(u)
+			require.NoError(t, err)
+			client := redis.NewClient(o)
+			defer client.Close()
+			hook := &deadlineHook{}
+			client.AddHook(hook)
+			prefix := "test:" + randomID(t) + ":"
+			store := redisstore.New(client, redisstore.WithPrefix(prefix), tc.opt)
+			ctx := context.Background()
+			id := randomID(t)
+
+			require.NoError(t, store.CommitCtx(ctx, id, []byte("x"), time.Now().Add(time.Minute)))
+			_, found, err := store.FindCtx(ctx, id)
+			require.NoError(t, err)
+			assert.True(t, found, "under the prefix")
+			held, err := store.Lease(ctx, id+"-lease", []byte("x"), time.Now().Add(time.Minute))
+			require.NoError(t, err)
+			assert.True(t, held)
+			require.NoError(t, store.DeleteCtx(ctx, id))
+			require.NoError(t, store.DeleteCtx(ctx, id+"-lease"))
+
+			hook.mu.Lock()
+			defer hook.mu.Unlock()
+			for _, name := range []string{"set", "get", "set nx", "del"} {
+				require.NotEmpty(t, hook.left[name], name)
+				for _, left := range hook.left[name] {
+					assert.Greater(t, left, tc.min, "%s: the time left", name)
+					assert.LessOrEqual(t, left, tc.max, "%s: the time left", name)
+				}
+			}
+		})
+	}
+}
+
+// TestStoreLeaseExpiringNow: a lease whose expiry is the present
+// millisecond is not taken, as one in the past is not: by the time Redis
+// saw it, it would be over.
+func TestStoreLeaseExpiringNow(t *testing.T) {
+	store, raw, prefix := testStore(t)
+	ctx := context.Background()
+	for range 3 {
+		id := randomID(t)
+		got, err := store.Lease(ctx, id, []byte("x"), time.Now().Truncate(time.Millisecond))
+		require.NoError(t, err)
+		assert.False(t, got, "no lease")
+		n, err := raw.Exists(ctx, prefix+id).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "nothing stored")
+	}
+}
