@@ -1001,10 +1001,12 @@ func TestSessionsRefreshInFlightHoldsASlot(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		deadline time.Duration // of the held successors, from the fill
+		later    time.Duration // from the fill to the second session's request
 		spent    bool          // the second session's refresh token was spent
 	}{
-		{"held successors and the refresh in flight fill the slots", 24 * time.Hour, false},
-		{"the held successors are past their deadline", 20 * time.Second, true},
+		{"held successors and the refresh in flight fill the slots", 24 * time.Hour, 30 * time.Second, false},
+		// Held successors are swept at most once a sweep interval (a minute).
+		{"the held successors are past their deadline, a sweep interval on", 20 * time.Second, time.Minute, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newSessionFixture(t, cognitotest.WithRefreshTokenRotation(true))
@@ -1014,7 +1016,7 @@ func TestSessionsRefreshInFlightHoldsASlot(t *testing.T) {
 			second.signIn(t, app, "")
 			f.clock.Advance(55*time.Minute + 30*time.Second) // inside the margin; the tokens still work
 			cognito.FillHeldForStore(t, app.sessions, cognito.MaxPending-1, f.clock.Now().Add(tc.deadline), true)
-			f.clock.Advance(30 * time.Second) // within the sweep interval of the fill
+			f.clock.Advance(tc.later) // the tokens still work
 			store.refuseWrites(false)
 
 			arrived, release := make(chan struct{}), make(chan struct{})
