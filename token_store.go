@@ -138,11 +138,14 @@ func (s *sharedToken) seal(tok *Tokens, iat time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	nonce := make([]byte, s.fleet.aead.NonceSize(), 1+s.fleet.aead.NonceSize()+len(plain)+s.fleet.aead.Overhead())
+	// The version, the nonce and the sealed token, in one buffer.
+	ns := s.fleet.aead.NonceSize()
+	out := make([]byte, 1+ns, 1+ns+len(plain)+s.fleet.aead.Overhead())
+	out[0] = tokenEntryVersion
+	nonce := out[1:]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	out := append([]byte{tokenEntryVersion}, nonce...)
 	return s.fleet.aead.Seal(out, nonce, plain, s.additionalData()), nil
 }
 
