@@ -67,6 +67,27 @@ func (f *fleetFixture) waitForToken(ctx context.Context, _ time.Duration) error 
 	}
 }
 
+// passWaits makes c's waits for another replica's renewal pass at once, as
+// if their time had passed on the fleet's clock, and records them; after
+// each, meanwhile (when set) runs with the wait's number. A hundred waits
+// for one token fail the test: a busy loop.
+func (f *fleetFixture) passWaits(t *testing.T, c *cognito.Client, meanwhile func(n int)) *[]time.Duration {
+	t.Helper()
+	var waits []time.Duration
+	cognito.SetTokenStoreSleep(c, func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		if len(waits) == 100 {
+			t.Fatalf("a hundred waits for one token: a busy loop (%v...)", waits[:5])
+		}
+		f.clock.Advance(d)
+		if meanwhile != nil {
+			meanwhile(len(waits))
+		}
+		return nil
+	})
+	return &waits
+}
+
 // sideStore is a store apart from the fleet's, on the same clock.
 func (f *fleetFixture) sideStore() *recordingStore {
 	mem := cognito.NewMemoryStore()
@@ -594,20 +615,15 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 		before := f.requests()
 		f.store.finds.Store(0)
 		c := f.replica(t, f.store, opts...)
-		var waits []time.Duration
-		cognito.SetTokenStoreSleep(c, func(ctx context.Context, d time.Duration) error {
-			waits = append(waits, d)
-			f.clock.Advance(d) // as if d had passed
-			return nil
-		})
+		waits := f.passWaits(t, c, nil)
 		tok, err := c.TokenSource("orders/read").Token()
 		require.NoError(t, err, "a dead holder costs a request, never a token")
 		assert.NotEmpty(t, tok.AccessToken)
 		assert.Equal(t, before+1, f.requests())
 		ms := time.Millisecond
-		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 250 * ms}, waits,
+		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 250 * ms}, *waits,
 			"each wait twice the last, up to 250 ms, until the next would outlast the lease")
-		assert.EqualValues(t, 1+len(waits), f.store.finds.Load(), "the first look, and one after each wait: never a busy loop")
+		assert.EqualValues(t, 1+len(*waits), f.store.finds.Load(), "the first look, and one after each wait: never a busy loop")
 	})
 
 	t.Run("a replica without a token takes the holder's once it is shared", func(t *testing.T) {
@@ -625,21 +641,17 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 		f.store.finds.Store(0)
 
 		c := f.replica(t, f.store)
-		var waits []time.Duration
-		cognito.SetTokenStoreSleep(c, func(ctx context.Context, d time.Duration) error {
-			waits = append(waits, d)
-			f.clock.Advance(d)
-			if len(waits) == 3 { // the holder shares its token meanwhile
+		waits := f.passWaits(t, c, func(n int) {
+			if n == 3 { // the holder shares its token meanwhile
 				require.NoError(t, f.store.Commit(id, entry, held.Expiry))
 			}
-			return nil
 		})
 		tok, err := c.TokenSource("orders/read").Token()
 		require.NoError(t, err)
 		assert.Equal(t, held.AccessToken, tok.AccessToken, "the holder's token")
 		assert.Equal(t, before, f.requests(), "and no request of its own")
 		ms := time.Millisecond
-		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms}, waits, "no wait once it is shared")
+		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms}, *waits, "no wait once it is shared")
 		assert.EqualValues(t, 4, f.store.finds.Load(), "the first look, and one after each wait")
 	})
 }
