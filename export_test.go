@@ -80,3 +80,11 @@ func FillBackingOff(s *Sessions, n int, until time.Time) {
 		s.backoff.start("filler:"+strconv.Itoa(i), until, time.Time{})
 	}
 }
+
+// SetTokenStoreSleep makes c's M2M sources wait with sleep instead of a
+// timer while another replica renews the fleet's token (WithTokenStore), so
+// that tests drive those waits without the wall clock. Call it before c's
+// sources are used.
+func SetTokenStoreSleep(c *Client, sleep func(ctx context.Context, d time.Duration) error) {
+	c.fleet.sleep = sleep
+}

@@ -54,6 +54,9 @@ type tokenFleet struct {
 	nameKey []byte // HMAC key of the entries' names
 	pool    string // the issuer and the token URL, as named in entries
 	client  string
+	// sleep waits d, or until ctx ends, while another replica renews: a
+	// timer, which tests replace (export_test.go) to drive the waits.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // newTokenFleet derives the fleet's keys from cfg's client secret, for the
@@ -82,7 +85,7 @@ func newTokenFleet(store SessionStore, cfg Config) (*tokenFleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tokenFleet{store: store, aead: aead, nameKey: nameKey, pool: pool, client: cfg.ClientID}, nil
+	return &tokenFleet{store: store, aead: aead, nameKey: nameKey, pool: pool, client: cfg.ClientID, sleep: sleep}, nil
 }
 
 // sharedToken is one source's entry in the fleet's store: its name, which
@@ -135,11 +138,14 @@ func (s *sharedToken) seal(tok *Tokens, iat time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	nonce := make([]byte, s.fleet.aead.NonceSize(), 1+s.fleet.aead.NonceSize()+len(plain)+s.fleet.aead.Overhead())
+	// The version, the nonce and the sealed token, in one buffer.
+	ns := s.fleet.aead.NonceSize()
+	out := make([]byte, 1+ns, 1+ns+len(plain)+s.fleet.aead.Overhead())
+	out[0] = tokenEntryVersion
+	nonce := out[1:]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	out := append([]byte{tokenEntryVersion}, nonce...)
 	return s.fleet.aead.Seal(out, nonce, plain, s.additionalData()), nil
 }
 
@@ -228,7 +234,9 @@ func (s *m2mSource) renewShared() (*oauth2.Token, error) {
 		// per replica, and a replica that starts later finds the token.
 		return s.renewAndShare(false)
 	}
-	deadline := time.Now().Add(sh.leaseTTL)
+	// The holder's lease lasts leaseTTL from about now, on the Client's
+	// clock as every other deadline of the source.
+	deadline := now.Add(sh.leaseTTL)
 	for wait := pollFirst; ; wait = min(2*wait, pollMax) {
 		got, err := sh.lease(leases, now)
 		if err != nil {
@@ -248,10 +256,11 @@ func (s *m2mSource) renewShared() (*oauth2.Token, error) {
 			return t, nil // another replica renews; its token is looked for later
 		}
 		// No valid token here: wait for the holder's, while its lease lasts.
-		if !time.Now().Add(wait).Before(deadline) {
+		if !s.client.now().Add(wait).Before(deadline) {
 			return s.renewAndShare(false) // it died or stalled: our own request
 		}
-		time.Sleep(wait)
+		// Token has no context to end the wait: the holder's lease bounds it.
+		_ = sh.fleet.sleep(context.Background(), wait)
 		now = s.client.now()
 		if t, done, ok := s.look(now, false); !ok {
 			return s.renewAlone()

@@ -28,6 +28,7 @@ type fleetFixture struct {
 	clock *cognitotest.Clock
 	m2m   cognitotest.AppClient
 	store *recordingStore
+	waits atomic.Int64 // waits of replicas for another's renewal
 }
 
 func newFleetFixture(t *testing.T) *fleetFixture {
@@ -41,13 +42,50 @@ func newFleetFixture(t *testing.T) *fleetFixture {
 	return &fleetFixture{pool: pool, clock: clock, m2m: m2m, store: &recordingStore{LeaseStore: mem}}
 }
 
-// replica is one process of the fleet: a Client of its own on store.
+// replica is one process of the fleet: a Client of its own on store. It
+// waits for another replica's renewal with waitForToken, never on a timer.
 func (f *fleetFixture) replica(t *testing.T, store cognito.SessionStore, opts ...cognito.Option) *cognito.Client {
 	t.Helper()
 	c, err := cognito.NewClient(f.pool.ClientConfig(f.m2m),
 		append([]cognito.Option{cognito.WithClock(f.clock.Now), cognito.WithTokenStore(store)}, opts...)...)
 	require.NoError(t, err)
+	cognito.SetTokenStoreSleep(c, f.waitForToken)
 	return c
+}
+
+// waitForToken is how a replica without a valid token waits while another
+// renews: until the fleet's store has taken a token (at once if it has), as
+// a wait that lasted until the holder shared its token would. The clock does
+// not move, so the holder's lease never runs out meanwhile.
+func (f *fleetFixture) waitForToken(ctx context.Context, _ time.Duration) error {
+	f.waits.Add(1)
+	select {
+	case <-f.store.written():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// passWaits makes c's waits for another replica's renewal pass at once, as
+// if their time had passed on the fleet's clock, and records them; after
+// each, meanwhile (when set) runs with the wait's number. A hundred waits
+// for one token fail the test: a busy loop.
+func (f *fleetFixture) passWaits(t *testing.T, c *cognito.Client, meanwhile func(n int)) *[]time.Duration {
+	t.Helper()
+	var waits []time.Duration
+	cognito.SetTokenStoreSleep(c, func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		if len(waits) == 100 {
+			t.Fatalf("a hundred waits for one token: a busy loop (%v...)", waits[:5])
+		}
+		f.clock.Advance(d)
+		if meanwhile != nil {
+			meanwhile(len(waits))
+		}
+		return nil
+	})
+	return &waits
 }
 
 // sideStore is a store apart from the fleet's, on the same clock.
@@ -81,6 +119,8 @@ type recordingStore struct {
 	finds   atomic.Int64
 	// beforeLease, when set, runs once before the next Lease.
 	beforeLease func()
+	wrote       chan struct{} // closed by the first Commit
+	wroteOnce   sync.Once
 }
 
 func (s *recordingStore) Find(id string) ([]byte, bool, error) {
@@ -95,7 +135,20 @@ func (s *recordingStore) Commit(id string, data []byte, expiry time.Time) error 
 	}
 	s.entries[id] = bytes.Clone(data)
 	s.mu.Unlock()
-	return s.LeaseStore.Commit(id, data, expiry)
+	err := s.LeaseStore.Commit(id, data, expiry)
+	written := s.written()
+	s.wroteOnce.Do(func() { close(written) })
+	return err
+}
+
+// written is closed once the store has taken its first entry.
+func (s *recordingStore) written() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wrote == nil {
+		s.wrote = make(chan struct{})
+	}
+	return s.wrote
 }
 
 func (s *recordingStore) Lease(ctx context.Context, id string, data []byte, expiry time.Time) (bool, error) {
@@ -154,14 +207,16 @@ func (s *downStore) Lease(context.Context, string, []byte, time.Time) (bool, err
 	return false, errTokenStoreDown
 }
 
-// stalledStore is a store with scs's context variants that answers no call
-// until its context ends. It records the longest time a call was given.
+// stalledStore is a store with scs's context variants that answers every
+// call as a stalled store's is answered once its context ends, with
+// context.DeadlineExceeded, without waiting for the deadline. It records the
+// longest time a call was given.
 type stalledStore struct {
 	downStore
 	longest atomic.Int64
 }
 
-func (s *stalledStore) stall(ctx context.Context) {
+func (s *stalledStore) stall(ctx context.Context) error {
 	s.calls.Add(1)
 	deadline, ok := ctx.Deadline()
 	given := time.Duration(1<<63 - 1)
@@ -174,24 +229,20 @@ func (s *stalledStore) stall(ctx context.Context) {
 			break
 		}
 	}
-	<-ctx.Done()
+	return context.DeadlineExceeded
 }
 
 func (s *stalledStore) FindCtx(ctx context.Context, _ string) ([]byte, bool, error) {
-	s.stall(ctx)
-	return nil, false, ctx.Err()
+	return nil, false, s.stall(ctx)
 }
 func (s *stalledStore) CommitCtx(ctx context.Context, _ string, _ []byte, _ time.Time) error {
-	s.stall(ctx)
-	return ctx.Err()
+	return s.stall(ctx)
 }
 func (s *stalledStore) DeleteCtx(ctx context.Context, _ string) error {
-	s.stall(ctx)
-	return ctx.Err()
+	return s.stall(ctx)
 }
 func (s *stalledStore) Lease(ctx context.Context, _ string, _ []byte, _ time.Time) (bool, error) {
-	s.stall(ctx)
-	return false, ctx.Err()
+	return false, s.stall(ctx)
 }
 
 // fleetTokens has every goroutine of every replica ask its source for a
@@ -247,6 +298,7 @@ func TestTokenStoreOneRequestForTheFleet(t *testing.T) {
 	first := distinct(fleetTokens(t, sources, 100))
 	assert.Equal(t, 1, f.requests(), "4 replicas x 100 goroutines, one token request")
 	require.Len(t, first, 1, "one token for the fleet")
+	assert.LessOrEqual(t, f.waits.Load(), int64(3), "a replica without the lease waits once, for the holder's token")
 
 	f.clock.Advance(time.Hour - cognito.DefaultRenewMargin/2) // inside the margin
 	fleetTokens(t, sources, 100)
@@ -552,7 +604,8 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 
 	t.Run("a replica without a token waits at most the lease's life", func(t *testing.T) {
 		f := newFleetFixture(t)
-		// The HTTP client's timeout bounds the lease's life, and so the wait.
+		// The HTTP client's timeout bounds the lease's life, and so the wait:
+		// 600 ms, the request's 200 and two store calls of as much.
 		opts := []cognito.Option{cognito.WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond})}
 		leaseID := f.leaseID(t)
 
@@ -561,15 +614,45 @@ func TestTokenStoreLeaseHolderThatDies(t *testing.T) {
 		require.True(t, got)
 		before := f.requests()
 		f.store.finds.Store(0)
-		tok, err := f.replica(t, f.store, opts...).TokenSource("orders/read").Token()
+		c := f.replica(t, f.store, opts...)
+		waits := f.passWaits(t, c, nil)
+		tok, err := c.TokenSource("orders/read").Token()
 		require.NoError(t, err, "a dead holder costs a request, never a token")
 		assert.NotEmpty(t, tok.AccessToken)
 		assert.Equal(t, before+1, f.requests())
-		// The wait lasts 600 ms (200 ms, and two store calls of as much):
-		// looks after 10, 30, 70, 150, 310 and 560 ms, each wait twice the
-		// last up to 250 ms, never a busy loop. A busy machine only delays them.
-		t.Logf("%d looks in the store while waiting", f.store.finds.Load())
-		assert.LessOrEqual(t, f.store.finds.Load(), int64(8), "the first look, and one per wait")
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 250 * ms}, *waits,
+			"each wait twice the last, up to 250 ms, until the next would outlast the lease")
+		assert.EqualValues(t, 1+len(*waits), f.store.finds.Load(), "the first look, and one after each wait: never a busy loop")
+	})
+
+	t.Run("a replica without a token takes the holder's once it is shared", func(t *testing.T) {
+		f := newFleetFixture(t)
+		// The holder's token and its entry, sealed by a replica on a store
+		// apart: the holder, whose lease the fleet's store holds.
+		side := f.sideStore()
+		held, err := f.replica(t, side).TokenSource("orders/read").Token()
+		require.NoError(t, err)
+		id, entry := side.entry(t)
+		got, err := f.store.Lease(context.Background(), side.leaseID(t), []byte("holder"), f.clock.Now().Add(time.Hour))
+		require.NoError(t, err)
+		require.True(t, got)
+		before := f.requests()
+		f.store.finds.Store(0)
+
+		c := f.replica(t, f.store)
+		waits := f.passWaits(t, c, func(n int) {
+			if n == 3 { // the holder shares its token meanwhile
+				require.NoError(t, f.store.Commit(id, entry, held.Expiry))
+			}
+		})
+		tok, err := c.TokenSource("orders/read").Token()
+		require.NoError(t, err)
+		assert.Equal(t, held.AccessToken, tok.AccessToken, "the holder's token")
+		assert.Equal(t, before, f.requests(), "and no request of its own")
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms}, *waits, "no wait once it is shared")
+		assert.EqualValues(t, 4, f.store.finds.Load(), "the first look, and one after each wait")
 	})
 }
 

@@ -166,6 +166,46 @@ func TestReadClaimsNamesEveryCaseOfParseClaims(t *testing.T) {
 	}
 }
 
+// TestPlainStrings: every JSON string of printable ASCII without escapes,
+// the empty one and ones with spaces included, takes the copy-as-is path of
+// decodeString, and that path reads each as encoding/json does; anything
+// else goes to encoding/json.
+func TestPlainStrings(t *testing.T) {
+	for _, tc := range []struct {
+		v     string
+		plain bool
+	}{
+		{`""`, true},
+		{`"alice"`, true},
+		{`"Alice Smith"`, true},
+		{`" "`, true},
+		{`"!~"`, true},
+		{`"a\"b"`, false},
+		{`"\u0061"`, false},
+		{"\"a\tb\"", false},
+		{"\"\x1f\"", false},
+		{"\"caf\u00e9\"", false},
+		{`"`, false},
+		{``, false},
+		{`alice`, false},
+		{`"alice`, false},
+	} {
+		t.Run(strconv.Quote(tc.v), func(t *testing.T) {
+			assert.Equal(t, tc.plain, plainString([]byte(tc.v)))
+			var want string
+			wantErr := json.Unmarshal([]byte(tc.v), &want)
+			got, err := decodeString([]byte(tc.v))
+			if wantErr != nil {
+				assert.Error(t, err)
+				return
+			}
+			if assert.NoError(t, err) {
+				assert.Equal(t, want, got, "as encoding/json reads it")
+			}
+		})
+	}
+}
+
 // TestParseAllocationBudget: the strings of a load balancer's header and
 // claims (plain ASCII, no escapes) are copied as they are, one allocation
 // each, without encoding/json's decoder, and their members tracked without a

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,52 +116,93 @@ func TestAMadeUpKidHoldsBackOnlyItself(t *testing.T) {
 }
 
 // TestAFloodOfMadeUpKidsDoesNotHoldBackARotatedKey: sixty-four made-up kids
-// at once, with a key server 50 ms away and a 400 ms fetch timeout (less than
-// a full queue takes), are
-// answered (each refused, or queued and then refused by the key server) one
-// download at a time, and none of them starts the quiet period: the load
-// balancer's rotated key verifies right after.
+// at once fill the queue (sixteen kids, maxFlights) and the rest are refused
+// at once. The queued kids are downloaded one at a time, each refused by the
+// key server, each with the whole fetch timeout counted from the moment its
+// download begins (counted from when its kid joined the queue, a long queue
+// would time the last ones out), and none of them starts the quiet period:
+// the load balancer's rotated key verifies right after. The key server
+// answers each download when the test lets it, never after a delay, so the
+// test neither waits on a clock nor races one.
 func TestAFloodOfMadeUpKidsDoesNotHoldBackARotatedKey(t *testing.T) {
-	f := newFixture(t, cognito.WithJWKSFetchTimeout(400*time.Millisecond))
+	const (
+		flood   = 64
+		queued  = 16 // maxFlights
+		timeout = time.Minute
+	)
+	f := newFixture(t)
+	transport := f.lb.Client().Transport
+	var mu sync.Mutex
+	var deadlines []time.Time // of each download, in order
+	recording := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		deadline, _ := r.Context().Deadline()
+		mu.Lock()
+		deadlines = append(deadlines, deadline)
+		mu.Unlock()
+		return transport.RoundTrip(r)
+	})}
+	v := newVerifierFor(t, f.lb.Config(), f.lb, f.clock, cognito.WithHTTPClient(recording), cognito.WithJWKSFetchTimeout(timeout))
+
+	// Each download's release, as it reaches the key server; stop ends the
+	// downloads left when the test does, before the key server closes.
+	arrived, stop := make(chan chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	var inFlight, maxInFlight atomic.Int32
 	f.lb.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
 		}
-		// The key server is 50 ms away; the test itself never waits on a clock.
+		release := make(chan struct{})
 		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
+		case arrived <- release:
+		case <-stop:
+			return
+		}
+		select {
+		case <-release:
+		case <-stop:
 			return
 		}
 		http.NotFound(w, r)
 	}))
-	const flood = 64
-	values := make([]string, flood)
-	for i := range values {
-		values[i] = f.lb.Mint("sub-1", albtest.WithHeader("kid", randomUUID()))
-	}
 	errs := make(chan error, flood)
-	for _, data := range values {
+	for range flood {
+		data := f.lb.Mint("sub-1", albtest.WithHeader("kid", randomUUID()))
 		go func() {
-			_, err := f.v.Verify(context.Background(), data)
+			_, err := v.Verify(context.Background(), data)
 			errs <- err
 		}()
 	}
-	for range flood {
-		err := <-errs
-		require.Error(t, err)
-		if !errors.Is(err, cognito.ErrJWKSUnavailable) {
-			requireOnly(t, err, cognito.ErrUnknownKey)
+	// No download is answered yet: the kids beyond the queue are refused.
+	for range flood - queued {
+		requireOnly(t, <-errs, cognito.ErrJWKSUnavailable)
+	}
+	var released []time.Time // when the test let each download be answered
+	for answered := 0; answered < queued; {
+		select {
+		case release := <-arrived:
+			released = append(released, time.Now())
+			close(release)
+		case err := <-errs:
+			requireOnly(t, err, cognito.ErrUnknownKey) // the key server has no such key
+			answered++
 		}
 	}
 	assert.Equal(t, int32(1), maxInFlight.Load(), "one download at a time")
-	assert.Less(t, f.lb.Requests(), flood, "the queue of unknown kids is capped")
+	assert.Equal(t, queued, f.lb.Requests(), "a download for each queued kid, none for those refused")
+	mu.Lock()
+	began := slices.Clone(deadlines)
+	mu.Unlock()
+	require.Len(t, began, queued)
+	for i := 1; i < queued; i++ {
+		assert.False(t, began[i].Add(-timeout).Before(released[i-1]),
+			"download %d has the whole timeout from when it began, after download %d was answered", i+1, i)
+	}
 
 	f.lb.SetHandler(nil)
 	f.lb.RotateKey()
-	_, err := f.v.Verify(context.Background(), f.lb.Mint("sub-1"))
+	_, err := v.Verify(context.Background(), f.lb.Mint("sub-1"))
 	require.NoError(t, err, "the rotated key is fetched at once: no made-up kid started the quiet period")
 }
 
