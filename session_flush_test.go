@@ -454,6 +454,7 @@ func TestSessionsHeldSuccessorsPastTheirDeadlineRevoked(t *testing.T) {
 			held, _ = cognito.HeldForStore(app.sessions)
 			assert.Zero(t, held)
 			assert.Equal(t, tc.revokes, f.pool.Requests(cognitotest.EndpointRevoke))
+			assert.NotContains(t, f.logs.String(), "cannot revoke", "the revocation went through")
 		})
 	}
 }

@@ -72,8 +72,15 @@ const (
 var errBadRecord = errors.New("cognito: malformed session record")
 
 func (r *sessionRecord) encode() []byte {
-	b := make([]byte, 0, 1+4*binary.MaxVarintLen64+3*binary.MaxVarintLen32+len(r.idToken)+len(r.accessToken)+len(r.refreshToken))
 	level := r.acr != "" || len(r.amr) > 0
+	size := 1 + 4*binary.MaxVarintLen64 + 3*binary.MaxVarintLen32 + len(r.idToken) + len(r.accessToken) + len(r.refreshToken)
+	if level {
+		size += (2+len(r.amr))*binary.MaxVarintLen32 + len(r.acr)
+		for _, m := range r.amr {
+			size += len(m)
+		}
+	}
+	b := make([]byte, 0, size)
 	if level {
 		b = append(b, sessionRecordVersion)
 	} else {

@@ -197,9 +197,17 @@ func TestSessionRecordSaysWhereItIsCut(t *testing.T) {
 }
 
 // TestSessionRecordEncodesInOneAllocation: encode sizes its buffer for the
-// record up front (every Commit encodes one), so that it never grows it.
+// record up front (every Commit encodes one), with or without a sign-in
+// level, so that it never grows it. The tokens come to 4,068 bytes, so
+// that the record (31 bytes more without a level) outgrows the 4 KiB size
+// class that a buffer reserving less than its header would get.
 func TestSessionRecordEncodesInOneAllocation(t *testing.T) {
 	rec := sampleRecord()
-	rec.idToken, rec.accessToken, rec.refreshToken = strings.Repeat("i", 1100), strings.Repeat("a", 1000), strings.Repeat("r", 1800)
-	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }))
+	rec.idToken, rec.accessToken, rec.refreshToken = strings.Repeat("i", 1100), strings.Repeat("a", 1000), strings.Repeat("r", 1968)
+	require.Len(t, rec.encode(), 4068+31)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }), "without a sign-in level")
+
+	rec.refreshToken = strings.Repeat("r", 1800)
+	rec.acr, rec.amr = strings.Repeat("c", 200), []string{"pwd", "mfa", strings.Repeat("m", 200)}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }), "with one")
 }

@@ -811,6 +811,33 @@ func TestTenantVerifierMiddlewareAndOptions(t *testing.T) {
 	assert.ErrorIs(t, err, cognito.ErrTokenRevoked)
 }
 
+// TestTenantVerifierUnderRequireStepUp: RequireStepUp works behind a
+// TenantVerifier as behind a Verifier: each tenant's token is judged on
+// the TenantVerifier's clock (the fixture's, years from the wall clock)
+// and leeway, and a token short of the step gets RFC 9470's challenge.
+func TestTenantVerifierUnderRequireStepUp(t *testing.T) {
+	f := newTenantFixture(t, 2)
+	tv := f.verifier(t, cognito.WithLeeway(30*time.Second))
+	now := f.clock.Now()
+	step := cognito.StepUp{ACR: []string{"urn:cognito:loa:2"}, MaxAge: 5 * time.Minute}
+	h := chain(whoami, cognito.RequireAccessToken(tv, cognito.WithRealm("api")), cognito.RequireStepUp(step))
+	signedIn := func(p *cognitotest.Server, ago time.Duration, level string) string {
+		return p.MintAccessToken("alice", cognitotest.WithClaim("auth_time", now.Add(-ago).Unix()), cognitotest.WithClaim("acr", level))
+	}
+	for i, p := range f.pools {
+		assert.Equal(t, http.StatusOK, serve(h, "Bearer "+signedIn(p, time.Minute, "urn:cognito:loa:2")).Code, "tenant %d", i)
+		assert.Equal(t, http.StatusOK, serve(h, "Bearer "+signedIn(p, 5*time.Minute+30*time.Second, "urn:cognito:loa:2")).Code,
+			"tenant %d: within MaxAge and the leeway", i)
+		rec := serve(h, "Bearer "+signedIn(p, 5*time.Minute+31*time.Second, "urn:cognito:loa:2"))
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, "tenant %d: a second too long ago", i)
+		assert.Equal(t, `Bearer realm="api", error="insufficient_user_authentication", error_description="A more recent sign-in is required", acr_values="urn:cognito:loa:2", max_age="300"`,
+			rec.Header().Get("WWW-Authenticate"))
+		rec = serve(h, "Bearer "+signedIn(p, time.Minute, "urn:cognito:loa:1"))
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, "tenant %d: level below", i)
+		assert.Contains(t, rec.Header().Get("WWW-Authenticate"), `error_description="A stronger sign-in is required"`)
+	}
+}
+
 // lockedWriter serialises writes from the goroutines of the verifiers.
 type lockedWriter struct {
 	w  *bytes.Buffer

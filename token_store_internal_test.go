@@ -66,3 +66,16 @@ func TestTokenEntryWithoutALifetimeDoesNotOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenEntrySealedInTheBufferReservedForIt: seal reserves the version,
+// the nonce, the token and the tag in one buffer, which Seal fills exactly
+// rather than growing it into a second allocation.
+func TestTokenEntrySealedInTheBufferReservedForIt(t *testing.T) {
+	sh := testSharedToken(t)
+	iat := time.Unix(1772366400, 0)
+	for _, n := range []int{1, 900, 1500} {
+		data, err := sh.seal(&Tokens{AccessToken: strings.Repeat("x", n), Expiry: iat.Add(time.Hour)}, iat)
+		require.NoError(t, err)
+		assert.Equal(t, len(data), cap(data), "a token of %d bytes", n)
+	}
+}
