@@ -345,6 +345,14 @@ func TestOpen(t *testing.T) {
 	assert.Equal(t, 1, o.MaxRetries)
 	assert.Equal(t, 1, o.DialerRetries)
 	require.NoError(t, s.Close())
+
+	s, err = redisstore.Open("redis://127.0.0.1:1/0?read_timeout=2s&write_timeout=4s&max_retries=3")
+	require.NoError(t, err)
+	o = s.Client().(*redis.Client).Options()
+	assert.Equal(t, 2*time.Second, o.ReadTimeout, "the URL's settings win")
+	assert.Equal(t, 4*time.Second, o.WriteTimeout, "the URL's settings win")
+	assert.Equal(t, 3, o.MaxRetries, "the URL's settings win")
+	require.NoError(t, s.Close())
 }
 
 func TestClose(t *testing.T) {
