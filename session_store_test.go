@@ -261,3 +261,31 @@ func TestMemoryStoreSweepsOncePerInterval(t *testing.T) {
 		assert.True(t, found, id)
 	}
 }
+
+// TestMemoryStoreEvictsFromASample: a Commit into a store full of live
+// entries compares a sample of 16 of them, not every entry, so that its cost
+// does not grow with the store. Across 40 full stores of 64 entries, the
+// entry closest to its expiry is therefore not always the one evicted (a
+// full scan would always evict it; a sample holds it a quarter of the time,
+// so all 40 rounds would happen by chance about once in 10^24).
+func TestMemoryStoreEvictsFromASample(t *testing.T) {
+	clock := newTestClock()
+	data := make([]byte, 100)
+	soonest := 0
+	for range 40 {
+		// Three-byte IDs: each entry costs memoryEntrySize+2 bytes.
+		m := &cognito.MemoryStore{Now: clock.Now, MaxBytes: 64 * (memoryEntrySize + 2)}
+		require.NoError(t, m.Commit("fst", data, clock.Now().Add(time.Minute)))
+		for i := range 63 {
+			require.NoError(t, m.Commit(fmt.Sprintf("k%02d", i), data, clock.Now().Add(time.Hour)))
+		}
+		require.Equal(t, 64, m.Len())
+		require.NoError(t, m.Commit("new", data, clock.Now().Add(time.Hour)))
+		require.Equal(t, 64, m.Len(), "one evicted for one added")
+		if _, found, _ := m.Find("fst"); !found {
+			soonest++
+		}
+	}
+	assert.Less(t, soonest, 40, "each eviction compared a sample, not the whole store")
+	t.Logf("the soonest entry was evicted in %d of 40 rounds", soonest)
+}
