@@ -44,7 +44,8 @@ var defaultRedirectURIs = []string{
 }
 
 func runFakePool(ctx context.Context, e *env, args []string) error {
-	s := newSettings("fake-pool", "[--addr HOST:PORT] [--user NAME:PASSWORD[:GROUP,...]...] [--client ID...] [--secret S | --public]\n"+
+	s := newSettings("fake-pool", "[--addr HOST:PORT] [--pool ID] [--user NAME:PASSWORD[:GROUP,...]...] [--client ID...]\n"+
+		"                         [--secret S | --public] [--redirect-uri URL...] [--scope S...]\n"+
 		"                         [--token-lifetime D] [--refresh-token-lifetime D] [--rotate-refresh-tokens [--retry-grace-period D]]",
 		"Fake-pool runs a fake user pool (cognitokit's cognitotest) on a loopback\n"+
 			"address until interrupted: the hosted UI's sign-in form, the token, revoke\n"+
