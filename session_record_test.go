@@ -210,4 +210,23 @@ func TestSessionRecordEncodesInOneAllocation(t *testing.T) {
 	rec.refreshToken = strings.Repeat("r", 1800)
 	rec.acr, rec.amr = strings.Repeat("c", 200), []string{"pwd", "mfa", strings.Repeat("m", 200)}
 	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }), "with one")
+
+	// The most each length and time can take: 64 methods, whose lengths
+	// outnumber the reserve of the other fields...
+	rec.amr = make([]string, maxRecordAMR)
+	for i := range rec.amr {
+		rec.amr[i] = "m"
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }), "with 64 methods")
+	// ... and, without a level, times 146 million years from 1970 (nine
+	// bytes each) and tokens whose lengths take three bytes.
+	far := time.UnixMilli(-1 << 62)
+	rec = &sessionRecord{
+		created: far, lastSeen: far, obtained: far, expiry: far,
+		idToken: strings.Repeat("i", 1<<14), accessToken: strings.Repeat("a", 1<<14), refreshToken: strings.Repeat("r", 1<<14),
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = rec.encode() }), "far times, long tokens")
+	got, err := decodeSession(rec.encode())
+	require.NoError(t, err)
+	assert.Equal(t, far.UnixMilli(), got.expiry.UnixMilli(), "and it reads back")
 }
