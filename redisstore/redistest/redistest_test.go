@@ -102,6 +102,24 @@ func TestBinaryPrefersREDIS_SERVER(t *testing.T) {
 	assert.Equal(t, "/opt/redis/bin/redis-server", bin)
 }
 
+// TestABinaryThatFailsSaysWhatItPrinted: the error of a redis-server that
+// exits at start carries what it printed, since that says why (a config
+// directive this version lacks, a port taken).
+func TestABinaryThatFailsSaysWhatItPrinted(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	t.Setenv("REDIS_REQUIRED", "")
+	bin := filepath.Join(t.TempDir(), "redis-server")
+	script := "#!/bin/sh\necho '*** FATAL CONFIG FILE ERROR (Redis 6.0.0) ***'\necho 'Bad directive or wrong number of arguments' >&2\nexit 1\n"
+	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
+	_, err := redistest.Start(redistest.WithBinary(bin))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "redistest: redis-server exited at start on port "), err.Error())
+	assert.Contains(t, err.Error(), "FATAL CONFIG FILE ERROR", "its standard output")
+	assert.Contains(t, err.Error(), "Bad directive", "and its standard error")
+}
+
 func TestABinaryThatIsNotRedisFails(t *testing.T) {
 	t.Setenv("REDIS_REQUIRED", "")
 	for _, tt := range []struct {
