@@ -293,7 +293,8 @@ func (s *Server) Stop() error {
 func (s *Server) Restart() error { return s.start() }
 
 // Close stops the server for good and removes its files, unless WithDir
-// named their folder. Calling it again does nothing.
+// named their folder; it returns what failed of either. Calling it again does
+// nothing.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -304,8 +305,8 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	err := s.Stop()
 	if s.ownDir {
-		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
-			err = fmt.Errorf("redistest: %w", rerr)
+		if rerr := os.RemoveAll(s.dir); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("redistest: %w", rerr))
 		}
 	}
 	return err
