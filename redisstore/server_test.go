@@ -2,9 +2,7 @@ package redisstore_test
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,36 +56,6 @@ const (
 	serverStopTimeout  = redistest.StopTimeout  // for it to exit after SIGTERM
 	pollInterval       = 10 * time.Millisecond  //lint:ignore U1000 kept for the tests that poll with it
 )
-
-//lint:ignore U1000 kept for the tests that need a free port
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedWriter collects a process's output while the test may read it.
-//
-//lint:ignore U1000 kept for the tests that run a process
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
 
 // The package's shared server, when $REDIS_URL is not set.
 var shared struct {
