@@ -5,7 +5,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cognitokit/cognito/redisstore/redistest"
 )
@@ -49,13 +48,6 @@ func startRedisServer(bin, dir string) (*redisServer, error) {
 	}
 	return &redisServer{s}, nil
 }
-
-// Bounds on the test servers, as redistest has them.
-const (
-	serverStartTimeout = redistest.StartTimeout // for redis-server to answer
-	serverStopTimeout  = redistest.StopTimeout  // for it to exit after SIGTERM
-	pollInterval       = 10 * time.Millisecond  //lint:ignore U1000 kept for the tests that poll with it
-)
 
 // The package's shared server, when $REDIS_URL is not set.
 var shared struct {
