@@ -270,7 +270,7 @@ func TestMemoryStoreSweepsOncePerInterval(t *testing.T) {
 //     always evict it; a sample holds it a quarter of the time, so 40 rounds
 //     of it would come by chance about once in 10^24);
 //   - the evicted entry is close to the front: the soonest of 16 averages
-//     about the third (at most the 8th is asked), where a sample of one
+//     about the third (the test allows up to the 8th), where a sample of one
 //     averages past the 16th (Go's map order is not quite uniform).
 func TestMemoryStoreEvictsFromASample(t *testing.T) {
 	clock := newTestClock()
